@@ -1,0 +1,69 @@
+"""The generator's configuration: one frozen, validated dataclass passed down to every step."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import date
+
+
+@dataclass(frozen=True)
+class GenerationConfig:
+    """Everything that decides the simulated histories; the same config gives the same bytes.
+
+    Attributes:
+        users: How many users (>= 1).
+        seed: Seed of every random choice (>= 0).
+        alpha: Dirichlet concentration of users' interest mixtures; small is strongly non-IID.
+        mean_messages: Average messages per user (lognormal, long-tailed).
+        message_sigma: Lognormal sigma of messages per user: larger means heavier heavy users.
+        min_messages: Every user has at least this many messages.
+        max_messages: Cap on one user's messages.
+        start_date: First day of the simulated period (ISO date).
+        days: Length of the period in days.
+        teams: Teams in the simulated sports league.
+    """
+
+    users: int
+    seed: int
+    alpha: float = 0.3
+    mean_messages: float = 50.0
+    message_sigma: float = 1.1
+    min_messages: int = 3
+    max_messages: int = 2000
+    start_date: str = "2026-03-01"
+    days: int = 56
+    teams: int = 30
+
+    def __post_init__(self) -> None:
+        checks = [
+            (self.users >= 1, f"users must be >= 1, got {self.users}"),
+            (self.seed >= 0, f"seed must be >= 0, got {self.seed}"),
+            (self.alpha > 0, f"alpha must be > 0, got {self.alpha}"),
+            (self.min_messages >= 1, f"min_messages must be >= 1, got {self.min_messages}"),
+            (
+                self.min_messages < self.mean_messages <= self.max_messages,
+                "need min_messages < mean_messages <= max_messages, got "
+                f"{self.min_messages}, {self.mean_messages}, {self.max_messages}",
+            ),
+            (self.message_sigma >= 0, f"message_sigma must be >= 0, got {self.message_sigma}"),
+            (self.days >= 1, f"days must be >= 1, got {self.days}"),
+            (4 <= self.teams <= 40, f"teams must be between 4 and 40, got {self.teams}"),
+        ]
+        for ok, message in checks:
+            if not ok:
+                raise ValueError(message)
+        try:
+            date.fromisoformat(self.start_date)
+        except ValueError:
+            raise ValueError(
+                f"start_date must be an ISO date like 2026-03-01, got {self.start_date!r}"
+            ) from None
+
+    @property
+    def start(self) -> date:
+        """The first simulated day."""
+        return date.fromisoformat(self.start_date)
+
+    def to_dict(self) -> dict:
+        """The config as plain JSON-able values (to save beside generated data)."""
+        return asdict(self)

@@ -1,0 +1,131 @@
+"""Turns users and interests into typed messages: the simulated keyboard histories.
+
+For each message: pick an interest from the user's mixture, a style (search query or chat) from
+the user's query share, expand that interest's grammar with the user's own entities, then type it
+the way this user types (capitals or not, dropped punctuation, "u" for "you").
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_right
+from collections.abc import Iterator, Sequence
+from itertools import accumulate
+from typing import Callable, Optional
+
+import numpy as np
+
+from data.config import GenerationConfig
+from data.grammar import Draws
+from data.interests import START_RULES, Interest, build_interests
+from data.lexicon import FIRST_NAMES, MASCOTS, NEIGHBOURHOODS, STREETS, SURNAMES, TOWNS
+from data.population import NicknameMaker, UserProfile, build_league, make_user
+from data.records import TypingRecord
+
+_PRONOUN_I = re.compile(r"\bi\b")
+_ABBREVIATIONS = {
+    "you": "u", "your": "ur", "tomorrow": "tmrw", "please": "pls", "because": "bc",
+    "okay": "ok", "thanks": "thx", "tonight": "tonite", "probably": "prob",
+}  # fmt: skip
+_ABBREVIATABLE = re.compile(r"\b(" + "|".join(_ABBREVIATIONS) + r")\b")
+
+
+class Simulator:
+    """Generates the histories one user at a time for a `GenerationConfig`."""
+
+    def __init__(self, config: GenerationConfig) -> None:
+        self.config = config
+        league = build_league(config.seed, config.teams)
+        self.interests: tuple[Interest, ...] = build_interests(league)
+        self.league = league
+        taken: set[str] = set()
+        for interest in self.interests:
+            taken |= interest.grammar.words()
+        for pool in (FIRST_NAMES, SURNAMES, TOWNS, MASCOTS, NEIGHBOURHOODS, STREETS):
+            taken |= {word.lower() for entry in pool for word in entry.split("_")}
+        # Nicknames must not collide with any grammar word or common name, so each is unique
+        # to its owner's history.
+        self._nicknames = NicknameMaker(taken)
+        self._started = False
+
+    @property
+    def topics(self) -> tuple[str, ...]:
+        """Interest names, in the order of every user's mixture weights."""
+        return tuple(interest.name for interest in self.interests)
+
+    def users(self) -> Iterator[UserProfile]:
+        """Yields every user's profile in id order (each exactly once per simulator)."""
+        # Nicknames already handed out stay taken, so a second pass would differ: refuse it.
+        if self._started:
+            raise RuntimeError("a Simulator yields its users once; make a new one")
+        self._started = True
+        for index in range(self.config.users):
+            yield make_user(
+                index,
+                self.config,
+                interests=len(self.interests),
+                league=self.league,
+                nicknames=self._nicknames,
+            )
+
+    def messages(self, profile: UserProfile, index: int) -> list[TypingRecord]:
+        """Generates one user's messages (one per timestamp).
+
+        Args:
+            profile: The user.
+            index: The user's index (seeds their message stream).
+        """
+        draw = Draws(np.random.default_rng([self.config.seed, 2, index])).next
+        cumulative = list(accumulate(profile.mixture))
+        records = []
+        for timestamp in profile.timestamps:
+            choice = bisect_right(cumulative, draw() * cumulative[-1])
+            interest = self.interests[min(choice, len(self.interests) - 1)]
+            kind = "query" if draw() < profile.query_share else "chat"
+            text = interest.grammar.expand(START_RULES[kind], draw, profile.entities)
+            text = type_like(profile, text, kind, draw)
+            records.append(TypingRecord(profile.user_id, text, timestamp, interest.name))
+        return records
+
+
+def type_like(profile: UserProfile, text: str, kind: str, draw: Callable[[], float]) -> str:
+    """Applies the user's typing habits to a generated message.
+
+    Search queries are mostly typed in lower case; chat follows the user's capitalisation habit.
+    """
+    if kind == "query":
+        return text.lower() if draw() < 0.85 else text
+    if profile.abbreviates:
+        text = _ABBREVIATABLE.sub(lambda m: _ABBREVIATIONS[m.group(1)], text)
+    if text[-1] in "?!" and draw() < profile.drop_punctuation:
+        text = text.rstrip("?!") or text
+    if draw() < profile.capitalize:
+        text = _PRONOUN_I.sub("I", text)
+        return text[0].upper() + text[1:]
+    return text.lower()
+
+
+def generate_records(
+    config: GenerationConfig, *, on_user: Optional[Callable[[UserProfile], None]] = None
+) -> Iterator[TypingRecord]:
+    """Yields every user's records, user by user, each user's in chronological order.
+
+    Args:
+        config: What to generate.
+        on_user: Called after each user's records are yielded (e.g. to advance a progress bar).
+    """
+    simulator = Simulator(config)
+    for index, profile in enumerate(simulator.users()):
+        yield from simulator.messages(profile, index)
+        if on_user is not None:
+            on_user(profile)
+
+
+def topic_shares(records: Sequence[TypingRecord], topics: Sequence[str]) -> np.ndarray:
+    """The share of each topic among `records`, in `topics` order (for checks and reports)."""
+    counts = np.zeros(len(topics))
+    position = {topic: i for i, topic in enumerate(topics)}
+    for record in records:
+        if record.topic in position:
+            counts[position[record.topic]] += 1
+    return counts / max(counts.sum(), 1.0)

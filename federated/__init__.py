@@ -1,0 +1,1 @@
+"""Everything TFF: client datasets, the learning process, the training driver, reports."""

@@ -1,0 +1,58 @@
+"""Scoring any next-word scorer on held-out examples, and the most-frequent-words baseline."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+import numpy as np
+import tensorflow as tf
+
+from model.metrics import MaskedTopKRecall, scored_positions
+from model.vocab import NUM_SPECIAL_TOKENS, OOV_ID
+
+LogitsFn = Callable[[np.ndarray], np.ndarray]  # inputs [B, L] -> logits [B, L, V]
+
+
+@dataclass(frozen=True)
+class RecallScores:
+    """Top-k recall of one scorer on one set of examples (DESIGN.md, "Metrics")."""
+
+    top1_recall: float
+    top3_recall: float
+    top1_recall_without_oov: float
+    scored_words: int
+
+
+def score(logits_fn: LogitsFn, inputs: np.ndarray, targets: np.ndarray, *,
+          batch_size: int = 128) -> RecallScores:
+    """Computes the keyboard metrics of `logits_fn` over all examples, in batches."""
+    metrics = [MaskedTopKRecall(1), MaskedTopKRecall(3), MaskedTopKRecall(1, exclude_oov=True)]
+    for start in range(0, len(inputs), batch_size):
+        logits = logits_fn(inputs[start:start + batch_size])
+        for metric in metrics:
+            metric.update_state(targets[start:start + batch_size], logits)
+    top1, top3, without_oov = (float(m.result()) for m in metrics)
+    return RecallScores(top1, top3, without_oov, int(metrics[0].words.numpy()))
+
+
+def oov_rate(targets: np.ndarray) -> float:
+    """Share of scored target words that are out of the vocabulary."""
+    mask = scored_positions(targets, exclude_oov=False)
+    oov = tf.logical_and(mask, tf.equal(targets, OOV_ID))
+    return float(tf.reduce_sum(tf.cast(oov, tf.float32)) /
+                 tf.maximum(tf.reduce_sum(tf.cast(mask, tf.float32)), 1.0))
+
+
+def unigram_logits_fn(train_targets: Iterable[np.ndarray], vocab_size: int) -> LogitsFn:
+    """The most-frequent-words model: the same log-frequency scores at every position."""
+    counts = np.zeros(vocab_size, dtype=np.float64)
+    for targets in train_targets:
+        counts += np.bincount(targets.ravel(), minlength=vocab_size)
+    counts[:NUM_SPECIAL_TOKENS] = 0  # Never suggested anyway; keep the scores honest.
+    log_frequency = np.log(counts + 1e-3).astype(np.float32)
+
+    def logits_fn(inputs: np.ndarray) -> np.ndarray:
+        return np.broadcast_to(log_frequency, (*inputs.shape, vocab_size))
+
+    return logits_fn

@@ -1,0 +1,57 @@
+"""Per-user next-word examples as `tf.data` datasets, built once and reused every round."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+import numpy as np
+import tensorflow as tf
+
+from model.sequences import to_examples
+from model.vocab import Vocabulary
+
+
+def element_spec(sequence_length: int) -> tuple[tf.TensorSpec, tf.TensorSpec]:
+    """The `(inputs, targets)` batch structure every client dataset yields."""
+    spec = tf.TensorSpec(shape=[None, sequence_length], dtype=tf.int32)
+    return spec, spec
+
+
+def make_dataset(inputs: np.ndarray, targets: np.ndarray, *, batch_size: int, epochs: int = 1,
+                 shuffle_seed: int | None = None) -> tf.data.Dataset:
+    """Batches one user's examples for `epochs` passes, shuffled when `shuffle_seed` is given.
+
+    The shuffle order is the same every time the dataset is iterated (each round), which
+    keeps runs and resumed runs identical.
+    """
+    dataset = tf.data.Dataset.from_tensor_slices((inputs, targets))
+    if shuffle_seed is not None:
+        dataset = dataset.shuffle(len(inputs), seed=shuffle_seed,
+                                  reshuffle_each_iteration=False)
+    return dataset.repeat(epochs).batch(batch_size)
+
+
+Examples = tuple[np.ndarray, np.ndarray]
+
+
+def encode_users(texts_by_user: Mapping[str, Iterable[str]], vocab: Vocabulary, *,
+                 max_words: int) -> dict[str, Examples]:
+    """Encodes every user's messages once; users with no usable message are left out."""
+    examples = {}
+    for user_id, texts in texts_by_user.items():
+        inputs, targets = to_examples(texts, vocab, max_words=max_words)
+        if len(inputs):
+            examples[user_id] = (inputs, targets)
+    return examples
+
+
+def build_client_datasets(examples_by_user: Mapping[str, Examples], *, batch_size: int,
+                          epochs: int = 1,
+                          shuffle_seed: int | None = None) -> dict[str, tf.data.Dataset]:
+    """One dataset per user, each with its own shuffle seed derived from `shuffle_seed`."""
+    if batch_size < 1:
+        raise ValueError(f"batch size must be >= 1, got {batch_size}")
+    return {
+        user_id: make_dataset(inputs, targets, batch_size=batch_size, epochs=epochs,
+                              shuffle_seed=None if shuffle_seed is None else shuffle_seed + i)
+        for i, (user_id, (inputs, targets)) in enumerate(examples_by_user.items())}

@@ -1,0 +1,64 @@
+"""Per-round metrics: the rows of `RUN_DIR/metrics.csv`, rewritten atomically every round."""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+from typing import Optional
+
+from data.atomic_files import atomic_write_text
+
+
+@dataclass(frozen=True)
+class RoundMetrics:
+    """What one round did; eval fields are None in rounds without evaluation."""
+
+    round: int
+    seconds: float
+    clients: int
+    train_examples: int
+    train_loss: float
+    train_top1_recall: float
+    eval_loss: Optional[float] = None
+    eval_top1_recall: Optional[float] = None
+    eval_top3_recall: Optional[float] = None
+    eval_top1_recall_without_oov: Optional[float] = None
+
+
+COLUMNS = [f.name for f in fields(RoundMetrics)]
+_INTEGER_COLUMNS = {"round", "clients", "train_examples"}
+
+
+def write_history(path: str | os.PathLike, rows: list[RoundMetrics]) -> None:
+    """Replaces `path` with a CSV of `rows` (header first; empty cells for None)."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: "" if v is None else v for k, v in asdict(row).items()})
+    atomic_write_text(path, buffer.getvalue())
+
+
+def read_history(path: str | os.PathLike) -> list[RoundMetrics]:
+    """Reads a CSV written by `write_history`; a missing file is an empty history."""
+    path = Path(path)
+    if not path.exists():
+        return []
+    with path.open(encoding="utf-8", newline="") as handle:
+        return [RoundMetrics(**{k: _parse(k, v) for k, v in row.items()})
+                for row in csv.DictReader(handle)]
+
+
+def _parse(column: str, cell: str):
+    if cell == "":
+        return None
+    return int(cell) if column in _INTEGER_COLUMNS else float(cell)
+
+
+def latest_eval(rows: list[RoundMetrics]) -> Optional[RoundMetrics]:
+    """The last row with evaluation metrics, if any."""
+    evaluated = [row for row in rows if row.eval_top1_recall is not None]
+    return evaluated[-1] if evaluated else None

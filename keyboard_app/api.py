@@ -1,0 +1,82 @@
+"""The JSON API: suggestions for the typed text, and the calling device's events and panel.
+
+State-changing requests must carry the `X-Keyboard-Request: 1` header: a page of another
+site cannot send it without a CORS preflight, which this app never grants. Together with the
+SameSite device cookie this keeps other sites from writing to a device's log.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+from flask import Blueprint, jsonify, request
+from werkzeug.exceptions import Forbidden
+
+from keyboard_app.device_store import DeviceStats
+from keyboard_app.devices import known_device, page_device, require_device_log, set_device_cookie
+from keyboard_app.payloads import parse_device_choice, parse_events, parse_suggest_request
+from keyboard_app.resources import resources
+
+CSRF_HEADER = "X-Keyboard-Request"
+RECENT_MESSAGES = 20
+
+bp = Blueprint("api", __name__, url_prefix="/api")
+View = TypeVar("View", bound=Callable[..., Any])
+
+
+def state_changing(view: View) -> View:
+    """Refuses requests without the CSRF header (403)."""
+    @wraps(view)
+    def checked(*args: Any, **kwargs: Any) -> Any:
+        if request.headers.get(CSRF_HEADER) != "1":
+            raise Forbidden(f"missing header {CSRF_HEADER}: 1 (required on requests that "
+                            "change a device's data)")
+        return view(*args, **kwargs)
+    return checked  # type: ignore[return-value]
+
+
+def _stats_json(stats: DeviceStats) -> dict[str, Any]:
+    return {"messages": stats.messages, "impressions": stats.impressions,
+            "clicks": stats.clicks, "click_through_rate": stats.click_through_rate}
+
+
+def _device_json(device: str) -> dict[str, Any]:
+    log = resources().store.device(device)
+    return {"device": device, "devices": list(resources().config.devices),
+            "model_version": resources().models.suggester.version,
+            "stats": _stats_json(log.stats()),
+            "messages": [{"text": message.text, "time": message.time}
+                         for message in log.messages(limit=RECENT_MESSAGES)]}
+
+
+@bp.post("/suggest")
+def suggest():
+    """`{"text": typed so far}` -> `{"suggestions": best first, "model_version": ...}`."""
+    text = parse_suggest_request(request.get_json())
+    suggester = resources().models.suggester  # One model for the whole request.
+    return jsonify(suggestions=suggester.suggest(text), model_version=suggester.version)
+
+
+@bp.post("/events")
+@state_changing
+def events():
+    """Stores the calling device's impressions, clicks and messages; returns its counts."""
+    parsed = parse_events(request.get_json())
+    log = require_device_log()
+    return jsonify(stored=log.record(parsed), stats=_stats_json(log.stats()))
+
+
+@bp.get("/device")
+def device():
+    """The calling device, the picker's choices, the model version and the device's panel."""
+    return jsonify(_device_json(page_device()))
+
+
+@bp.post("/device")
+@state_changing
+def choose_device():
+    """`{"device": id}`: switches this browser to that device (sets the cookie)."""
+    chosen = known_device(parse_device_choice(request.get_json()))
+    return set_device_cookie(jsonify(_device_json(chosen)), chosen)

@@ -1,0 +1,42 @@
+"""The app's configuration: read once at the edge (`__main__` or a test), then passed in."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from keyboard_app.device_store import check_device_id
+
+OWN_DEVICE = "me"
+
+
+@dataclass(frozen=True)
+class AppConfig:
+    """What `create_app` needs.
+
+    Attributes:
+        model_path: The export to serve, usually the `RUN_DIR/model` symlink; a new version
+            behind it is picked up without a restart.
+        data_dir: Where each device's SQLite file lives.
+        simulated_users: Users of the training data offered in the device picker, besides
+            the own device "me".
+        reload_check_seconds: How often, at most, to look for a new model version.
+    """
+
+    model_path: Path
+    data_dir: Path
+    simulated_users: tuple[str, ...] = ()
+    reload_check_seconds: float = 2.0
+
+    def __post_init__(self) -> None:
+        for user in self.simulated_users:
+            check_device_id(user)
+        if OWN_DEVICE in self.simulated_users:
+            raise ValueError(f"{OWN_DEVICE!r} is the own device; it cannot be a simulated user")
+        if self.reload_check_seconds <= 0:
+            raise ValueError(f"reload_check_seconds must be > 0, got {self.reload_check_seconds}")
+
+    @property
+    def devices(self) -> tuple[str, ...]:
+        """The devices of the picker, the own device first."""
+        return (OWN_DEVICE, *self.simulated_users)

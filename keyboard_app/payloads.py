@@ -1,0 +1,145 @@
+"""Checks the JSON bodies of the API and turns them into typed values (no Flask).
+
+Limits (documented for clients; the app answers 413 beyond them):
+    MAX_TEXT_CHARS       characters of typed text in a suggest request or a message
+    MAX_EVENTS           events in one `POST /api/events`
+    MAX_BODY_BYTES       bytes of any request body
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from keyboard_app.device_store import Click, Event, Impression, Message
+
+MAX_TEXT_CHARS = 2000
+MAX_EVENTS = 100
+MAX_BODY_BYTES = 256 * 1024
+MAX_WORD_CHARS = 100
+STRIP_SLOTS = 3
+EVENT_ID_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
+class InvalidPayloadError(ValueError):
+    """The body is not what the endpoint expects (answered with 400)."""
+
+
+class TextTooLongError(ValueError):
+    """Typed text is over `MAX_TEXT_CHARS` (answered with 413)."""
+
+
+_EXPECTED = {dict: "an object", list: "an array", str: "a string", int: "an integer"}
+
+
+def _type_name(value: Any) -> str:
+    return {dict: "object", list: "array", str: "string", bool: "boolean",
+            type(None): "null"}.get(type(value), "number")
+
+
+def _field(payload: dict[str, Any], key: str, expected: type, where: str) -> Any:
+    """Returns `payload[key]`, checking that it is present and of JSON type `expected`."""
+    if key not in payload:
+        raise InvalidPayloadError(f'{where}: missing field "{key}"')
+    value = payload[key]
+    # bool is an int in Python, but true is not a number in JSON.
+    if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
+        raise InvalidPayloadError(f'{where}: "{key}" must be {_EXPECTED[expected]}, '
+                             f"got {_type_name(value)}")
+    return value
+
+
+def _text(payload: dict[str, Any], key: str, where: str) -> str:
+    text = _field(payload, key, str, where)
+    if len(text) > MAX_TEXT_CHARS:
+        raise TextTooLongError(f'{where}: "{key}" has {len(text)} characters; the limit is '
+                          f"{MAX_TEXT_CHARS}")
+    return text
+
+
+def _object(payload: Any, where: str) -> dict[str, Any]:
+    if not isinstance(payload, dict):
+        raise InvalidPayloadError(f"{where}: expected a JSON object, got {_type_name(payload)}")
+    return payload
+
+
+def parse_suggest_request(payload: Any) -> str:
+    """Returns the typed text of `{"text": ...}`."""
+    return _text(_object(payload, "body"), "text", "body")
+
+
+def parse_device_choice(payload: Any) -> str:
+    """Returns the device id of `{"device": ...}` (not yet checked against the known ones)."""
+    return _field(_object(payload, "body"), "device", str, "body")
+
+
+def _event_id(event: dict[str, Any], key: str, where: str) -> str:
+    value = _field(event, key, str, where)
+    if not EVENT_ID_PATTERN.fullmatch(value):
+        raise InvalidPayloadError(f'{where}: "{key}" must be 1-64 characters of A-Z, a-z, 0-9, '
+                             "'_' or '-'")
+    return value
+
+
+def _word(value: Any, where: str) -> str:
+    if not isinstance(value, str) or not 0 < len(value) <= MAX_WORD_CHARS:
+        raise InvalidPayloadError(f"{where}: a suggestion must be a string of 1-{MAX_WORD_CHARS} "
+                             "characters")
+    return value
+
+
+def _impression(event: dict[str, Any], where: str) -> Impression:
+    suggestions = _field(event, "suggestions", list, where)
+    if not 0 < len(suggestions) <= STRIP_SLOTS:
+        raise InvalidPayloadError(f'{where}: "suggestions" must hold 1-{STRIP_SLOTS} words')
+    position = _field(event, "position", int, where)
+    if not 0 <= position <= MAX_TEXT_CHARS:
+        raise InvalidPayloadError(f'{where}: "position" must be 0-{MAX_TEXT_CHARS}')
+    version = _field(event, "model_version", str, where)
+    if not 0 < len(version) <= MAX_WORD_CHARS:
+        raise InvalidPayloadError(f'{where}: "model_version" must be 1-{MAX_WORD_CHARS} characters')
+    return Impression(event_id=_event_id(event, "id", where), model_version=version,
+                      position=position,
+                      suggestions=tuple(_word(word, where) for word in suggestions))
+
+
+def _click(event: dict[str, Any], where: str) -> Click:
+    slot = _field(event, "slot", int, where)
+    if not 0 <= slot < STRIP_SLOTS:
+        raise InvalidPayloadError(f'{where}: "slot" must be 0-{STRIP_SLOTS - 1}')
+    return Click(event_id=_event_id(event, "id", where),
+                 impression_id=_event_id(event, "impression_id", where), slot=slot,
+                 word=_word(_field(event, "word", str, where), where))
+
+
+def _message(event: dict[str, Any], where: str) -> Message:
+    text = _text(event, "text", where)
+    if not text.strip():
+        raise InvalidPayloadError(f'{where}: "text" is empty')
+    return Message(event_id=_event_id(event, "id", where), text=text)
+
+
+_PARSERS = {"impression": _impression, "click": _click, "message": _message}
+
+
+def parse_events(payload: Any) -> list[Event]:
+    """Returns the events of `{"events": [{"type": "impression" | "click" | "message", ...}]}`.
+
+    Impression: `id`, `model_version`, `position` (caret offset), `suggestions` (best first).
+    Click: `id`, `impression_id`, `slot` (0-2, left to right), `word`.
+    Message: `id`, `text`.
+    """
+    events = _field(_object(payload, "body"), "events", list, "body")
+    if not 0 < len(events) <= MAX_EVENTS:
+        raise InvalidPayloadError(f'body: "events" must hold 1-{MAX_EVENTS} events, '
+                             f"got {len(events)}")
+    parsed = []
+    for index, event in enumerate(events):
+        where = f"events[{index}]"
+        event = _object(event, where)
+        kind = _field(event, "type", str, where)
+        if kind not in _PARSERS:
+            raise InvalidPayloadError(f'{where}: unknown "type" {kind[:40]!r}; expected one of '
+                                 f"{', '.join(_PARSERS)}")
+        parsed.append(_PARSERS[kind](event, where))
+    return parsed

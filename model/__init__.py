@@ -1,0 +1,1 @@
+"""The model a device runs: tokenizer, vocabulary, next-word network, metrics, export, suggester."""

@@ -1,0 +1,133 @@
+"""The versioned model export the keyboard app loads.
+
+Layout of `RUN_DIR/model` (a symlink, swapped atomically, to `RUN_DIR/exports/<version>/`):
+    config.json   {"format": 1, "version": ..., "model": ModelConfig fields, "metadata": {...}}
+    vocab.txt     one token per line, id order, special tokens first
+    weights.npz   the Keras variables by name
+    model.tflite  the serving function: (ids[1, sequence_length], last_index[1]) -> logits[1, V]
+
+Readers resolve the symlink once and read every file from that directory, so they never mix
+two versions. A directory is complete once `config.json` exists: it is written last.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from model.config import ModelConfig
+from model.vocab import Vocabulary
+
+EXPORT_FORMAT = 1
+CONFIG_FILE = "config.json"
+VOCAB_FILE = "vocab.txt"
+WEIGHTS_FILE = "weights.npz"
+TFLITE_FILE = "model.tflite"
+
+
+class ExportError(ValueError):
+    """An export directory is missing, incomplete or of an unknown format."""
+
+
+@dataclass(frozen=True)
+class ExportInfo:
+    """What `config.json` says about an export."""
+
+    directory: Path
+    version: str
+    model_config: ModelConfig
+    metadata: dict[str, Any]
+
+
+def weights_version(weights: dict[str, np.ndarray], *, label: str) -> str:
+    """Returns a version name: `label` plus a hash of the weights (same weights, same name)."""
+    digest = hashlib.sha256()
+    for name in sorted(weights):
+        digest.update(name.encode())
+        digest.update(np.ascontiguousarray(weights[name]).tobytes())
+    return f"{label}-{digest.hexdigest()[:10]}"
+
+
+def read_export_info(path: str | os.PathLike) -> ExportInfo:
+    """Reads and checks `config.json` of an export (resolving the `model` symlink)."""
+    directory = Path(path).resolve()
+    config_path = directory / CONFIG_FILE
+    try:
+        config = json.loads(config_path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ExportError(f"{directory}: no {CONFIG_FILE}; not a model export "
+                          "(train one with `python -m federated.train`)") from None
+    except json.JSONDecodeError as error:
+        raise ExportError(f"{config_path}: not valid JSON ({error})") from None
+    if config.get("format") != EXPORT_FORMAT:
+        raise ExportError(f"{config_path}: unknown export format {config.get('format')!r}, "
+                          f"expected {EXPORT_FORMAT}")
+    for name in (VOCAB_FILE, WEIGHTS_FILE, TFLITE_FILE):
+        if not (directory / name).is_file():
+            raise ExportError(f"{directory}: {name} is missing; the export is incomplete")
+    try:
+        model_config = ModelConfig(**config["model"])
+    except (KeyError, TypeError, ValueError) as error:
+        raise ExportError(f"{config_path}: bad model config ({error})") from None
+    return ExportInfo(directory, str(config["version"]), model_config,
+                      dict(config.get("metadata", {})))
+
+
+def write_export(
+    run_dir: str | os.PathLike,
+    *,
+    model_config: ModelConfig,
+    vocab: Vocabulary,
+    weights: dict[str, np.ndarray],
+    tflite_model: bytes,
+    label: str,
+    metadata: dict[str, Any] | None = None,
+) -> ExportInfo:
+    """Writes a new export version and points `run_dir/model` at it atomically.
+
+    Returns:
+        The written export's info. Re-exporting identical weights reuses the version.
+    """
+    if vocab.size != model_config.vocab_size:
+        raise ValueError(f"vocabulary has {vocab.size} ids but the model expects "
+                         f"{model_config.vocab_size}")
+    run_dir = Path(run_dir)
+    version = weights_version(weights, label=label)
+    exports = run_dir / "exports"
+    exports.mkdir(parents=True, exist_ok=True)
+    final = exports / version
+    if not final.exists():
+        staging = Path(tempfile.mkdtemp(prefix=f".{version}.", dir=exports))
+        try:
+            vocab.save(staging / VOCAB_FILE)
+            np.savez(staging / WEIGHTS_FILE, **weights)
+            (staging / TFLITE_FILE).write_bytes(tflite_model)
+            config = {"format": EXPORT_FORMAT, "version": version,
+                      "model": dataclasses.asdict(model_config), "metadata": metadata or {}}
+            (staging / CONFIG_FILE).write_text(json.dumps(config, indent=2) + "\n",
+                                               encoding="utf-8")
+            os.replace(staging, final)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+    _point_symlink(run_dir / "model", Path("exports") / version)
+    return read_export_info(final)
+
+
+def _point_symlink(link: Path, target: Path) -> None:
+    """Makes `link` point at `target` in one atomic rename."""
+    if link.exists() and not link.is_symlink():
+        raise ExportError(f"{link} exists and is not a symlink; move it away")
+    temporary = link.with_name(f".{link.name}.{os.getpid()}.tmp")
+    temporary.unlink(missing_ok=True)
+    temporary.symlink_to(target)
+    os.replace(temporary, link)

@@ -1,0 +1,81 @@
+"""Shared fixtures: a tiny world of 3 users and 20 words."""
+
+from __future__ import annotations
+
+import pytest
+
+# Three users, twenty distinct words. "coffee" is typed by all three users; "again" and
+# "ramen" by two; "lasagna" by one user, three times.
+TINY_WORLD = {
+    "u1": ["Coffee at 7?", "best ramen near me", "making lasagna tonight",
+           "lasagna again", "best lasagna"],
+    "u2": ["coffee later", "ramen for lunch", "see you soon"],
+    "u3": ["no coffee today", "late again!"],
+}
+
+
+@pytest.fixture
+def tiny_world() -> dict[str, list[str]]:
+    return {user: list(texts) for user, texts in TINY_WORLD.items()}
+
+
+# --- The keyboard app: a tiny real model export, its config, a real waitress server. ---
+
+TINY_VOCAB_WORDS = ["how", "to", "make", "bread", "map", "many"]
+
+
+@pytest.fixture(scope="session")
+def tiny_run(tmp_path_factory):
+    """A run directory with two real 6-word exports (TFLite included), built once (needs TF).
+
+    `model` points at the first version (label r0001); the second (r0002) is there to switch to.
+    """
+    from model.config import ModelConfig
+    from model.export import write_export
+    from model.keras_io import weights_by_name
+    from model.network import build_model
+    from model.serving import to_tflite
+    from model.vocab import Vocabulary
+
+    run_dir = tmp_path_factory.mktemp("tiny_run")
+    vocab = Vocabulary(TINY_VOCAB_WORDS)
+    config = ModelConfig(vocab_size=vocab.size, embedding_dim=8, lstm_units=12, max_words=6)
+    for seed, label in ((2, "r0002"), (1, "r0001")):  # The last export written is served.
+        model = build_model(config, seed=seed)
+        write_export(run_dir, model_config=config, vocab=vocab, weights=weights_by_name(model),
+                     tflite_model=to_tflite(model, config), label=label)
+    return run_dir
+
+
+@pytest.fixture
+def app_config(tiny_run, tmp_path):
+    """An app config on this test's own copy of the tiny run and an empty data directory."""
+    import shutil
+
+    from keyboard_app.config import AppConfig
+
+    run_dir = shutil.copytree(tiny_run, tmp_path / "run", symlinks=True)
+    return AppConfig(model_path=run_dir / "model", data_dir=tmp_path / "devices",
+                     simulated_users=("u1", "u2"), reload_check_seconds=0.05)
+
+
+@pytest.fixture
+def live_server():
+    """Serves apps with waitress on free loopback ports, in threads: `start(app) -> base URL`."""
+    import threading
+
+    import waitress
+
+    servers = []
+
+    def start(app, threads: int = 4) -> str:
+        server = waitress.create_server(app, host="127.0.0.1", port=0, threads=threads)
+        thread = threading.Thread(target=server.run, daemon=True)
+        thread.start()
+        servers.append((server, thread))
+        return f"http://127.0.0.1:{server.effective_port}"
+
+    yield start
+    for server, thread in servers:
+        server.close()
+        thread.join(timeout=5)

@@ -1,0 +1,273 @@
+"""The simulator and its CLI: seeded, non-IID, personal, long-tailed, with long-range structure."""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections import Counter, defaultdict
+from datetime import datetime
+
+import numpy as np
+import pytest
+
+from data.config import GenerationConfig
+from data.generate import main
+from data.grammar import Draws
+from data.interests import interest_specs
+from data.population import HOURLY_ACTIVITY, build_league, user_id_for
+from data.records import read_records
+from data.simulator import Simulator, generate_records, topic_shares
+
+_WORD = re.compile(r"[a-z0-9]+(?:'[a-z0-9]+)*")
+
+
+def words_of(text: str) -> list[str]:
+    return _WORD.findall(text.lower())
+
+
+def simulate(**overrides):
+    """Returns (profiles, records by user id, topics) for a small config."""
+    config = GenerationConfig(**{"users": 60, "seed": 3, "mean_messages": 20.0, **overrides})
+    simulator = Simulator(config)
+    profiles, by_user = [], {}
+    for index, profile in enumerate(simulator.users()):
+        profiles.append(profile)
+        by_user[profile.user_id] = simulator.messages(profile, index)
+    return profiles, by_user, simulator.topics
+
+
+@pytest.fixture(scope="module")
+def small_world():
+    return simulate()
+
+
+def test_at_least_twelve_interests_each_with_query_and_chat():
+    specs = interest_specs(build_league(0, 10))
+
+    names = [spec.name for spec in specs]
+    assert len(names) >= 12
+    assert len(set(names)) == len(names)
+    assert all({"query", "chat"} <= set(spec.rules) for spec in specs)
+
+
+def test_same_seed_same_bytes_different_seed_different_bytes(tmp_path):
+    paths = [tmp_path / name for name in ("a.jsonl", "b.jsonl", "c.jsonl")]
+
+    for path, seed in zip(paths, (5, 5, 6)):
+        assert main(["--users", "12", "--seed", str(seed), "--out", str(path), "--quiet"]) == 0
+
+    assert paths[0].read_bytes() == paths[1].read_bytes()
+    assert paths[0].read_bytes() != paths[2].read_bytes()
+
+
+def test_users_do_not_depend_on_how_many_are_generated():
+    few = list(generate_records(GenerationConfig(users=4, seed=9)))
+    many = list(generate_records(GenerationConfig(users=9, seed=9)))
+
+    assert many[: len(few)] == few
+
+
+def test_user_ids_are_zero_padded():
+    assert user_id_for(42, 100) == "u00042"
+    assert user_id_for(5, 100_001) == "u000005"
+    assert user_id_for(123_456, 200_000) == "u123456"
+
+
+def test_records_are_valid_and_carry_their_topic(small_world):
+    profiles, by_user, topics = small_world
+
+    assert list(by_user) == [f"u{i:05d}" for i in range(60)]
+    for profile in profiles:
+        records = by_user[profile.user_id]
+        assert len(records) == len(profile.timestamps) >= 3
+        assert {r.topic for r in records} <= set(topics)
+
+
+def test_users_interest_mixtures_differ_strongly_at_small_alpha():
+    def mean_distance(alpha: float) -> float:
+        _, by_user, topics = simulate(alpha=alpha, users=40, mean_messages=40.0)
+        shares = [topic_shares(rs, topics) for rs in by_user.values() if len(rs) >= 20]
+        pairs = itertools.combinations(shares, 2)
+        return float(np.mean([0.5 * np.abs(a - b).sum() for a, b in pairs]))
+
+    non_iid, near_iid = mean_distance(0.1), mean_distance(100.0)
+
+    # Total variation between two users' topic distributions: near 1 = different interests.
+    assert non_iid > 0.75
+    assert near_iid < 0.45
+
+
+def test_dominant_topic_of_a_user_matches_their_mixture(small_world):
+    profiles, by_user, topics = small_world
+    heavy = max(profiles, key=lambda p: len(p.timestamps))
+
+    shares = topic_shares(by_user[heavy.user_id], topics)
+
+    assert int(np.argmax(shares)) == int(np.argmax(heavy.mixture))
+
+
+def test_unique_entity_words_appear_only_in_their_owners_history(small_world):
+    profiles, by_user, _ = small_world
+    vocab = {u: set(itertools.chain.from_iterable(words_of(r.text) for r in rs))
+             for u, rs in by_user.items()}  # fmt: skip
+
+    used_by_owner = 0
+    for profile in profiles:
+        for word in profile.unique_words:
+            owners = [u for u, words in vocab.items() if word in words]
+            assert owners in ([], [profile.user_id]), (word, owners)
+            used_by_owner += owners == [profile.user_id]
+
+    assert used_by_owner >= 5
+
+
+def test_personal_entities_recur_in_the_owners_history(small_world):
+    profiles, by_user, _ = small_world
+    heavy = max(profiles, key=lambda p: len(p.timestamps))
+    best_friend = heavy.entities["friend"][0].lower()
+    others = [rs for u, rs in by_user.items() if u != heavy.user_id]
+
+    mentions = sum(best_friend in r.text.lower() for r in by_user[heavy.user_id])
+    other_rate = np.mean([best_friend in r.text.lower() for rs in others for r in rs])
+
+    assert mentions >= 3
+    assert mentions / len(heavy.timestamps) > 3 * other_rate
+
+
+def test_messages_per_user_are_long_tailed():
+    simulator = Simulator(GenerationConfig(users=400, seed=1))
+    counts = np.array([len(p.timestamps) for p in simulator.users()])
+
+    assert counts.min() >= 3
+    assert 40 <= counts.mean() <= 60
+    assert counts.max() >= 5 * np.median(counts)
+    assert counts.max() >= 200
+
+
+def test_timestamps_are_chronological_iso_utc_with_a_daily_rhythm(small_world):
+    profiles, _, _ = small_world
+    hours = Counter()
+    for profile in profiles:
+        assert list(profile.timestamps) == sorted(profile.timestamps)
+        for stamp in profile.timestamps:
+            assert re.fullmatch(r"2026-0[34]-\d\dT\d\d:\d\d:\d\dZ", stamp)
+            moment = datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%SZ")
+            assert datetime(2026, 3, 1) <= moment < datetime(2026, 4, 26)
+            hours[moment.hour] += 1
+
+    night = sum(hours[h] for h in range(1, 5))
+    evening = sum(hours[h] for h in range(18, 22))
+    assert evening > 5 * night
+    assert len(HOURLY_ACTIVITY) == 24
+
+
+def test_text_looks_typed(small_world):
+    _, by_user, _ = small_world
+    texts = [r.text for rs in by_user.values() for r in rs]
+
+    assert any(re.search(r"[A-Z]", t) for t in texts)
+    assert any(t == t.lower() for t in texts)
+    for mark in (",", "?", "'"):
+        assert any(mark in t for t in texts), mark
+    assert any(re.search(r"\b\d{1,2}:\d\d\b", t) for t in texts)
+    assert any(re.search(r"\bat \d{1,2}\b", t) for t in texts)
+    assert len({w for t in texts for w in words_of(t)}) > 1000
+    assert all(t == t.strip() and "  " not in t for t in texts)
+
+
+def cooking_dishes() -> dict[str, set[str]]:
+    spec = next(s for s in interest_specs(build_league(0, 10)) if s.name == "cooking")
+    return {e["name"][0]: set(e["ingredient"]) for e in spec.frames["dish"].entries}
+
+
+def test_early_word_decides_a_later_word_beyond_a_trigram_window():
+    dishes = cooking_dishes()
+    simulator = Simulator(GenerationConfig(users=1, seed=0))
+    profile = next(simulator.users())
+    cooking = next(i for i in simulator.interests if i.name == "cooking")
+    draw = Draws(np.random.default_rng(4)).next
+    names = "|".join(sorted(map(re.escape, dishes), key=len, reverse=True))
+    pattern = re.compile(rf"i'm making ({names}) (.+), do we (?:still have|have any) (.+)\?$")
+
+    after_context: set[str] = set()
+    per_dish: dict[str, set[str]] = defaultdict(set)
+    for _ in range(4000):
+        match = pattern.search(cooking.grammar.expand("chat", draw, profile.entities))
+        if match:
+            # At least 5 words ("<when>, do we still have") separate dish and ingredient.
+            dish, _when, ingredient = match.groups()
+            assert ingredient in dishes[dish], (dish, ingredient)
+            after_context.add(ingredient)
+            per_dish[dish].add(ingredient)
+
+    # The two words before ("still have") leave many ingredients open; the dish named
+    # 4+ words earlier narrows them to its own few.
+    assert len(per_dish) >= 20
+    assert len(after_context) >= 60
+    assert max(len(found) for found in per_dish.values()) <= 5
+
+
+def test_generated_corpus_keeps_dish_and_ingredient_together():
+    dishes = cooking_dishes()
+    names = "|".join(sorted(map(re.escape, dishes), key=len, reverse=True))
+    pattern = re.compile(rf"i'm making ({names}) .*, do we (?:still have|have any) (.+?)\??$")
+    records = generate_records(GenerationConfig(users=150, seed=2, alpha=5.0, mean_messages=30.0))
+
+    matches = [m for r in records if (m := pattern.search(r.text.lower()))]
+
+    assert len(matches) >= 10
+    assert all(m.group(2) in dishes[m.group(1)] for m in matches)
+
+
+def test_cli_writes_a_readable_file_and_prints_a_summary(tmp_path, capsys):
+    out = tmp_path / "histories.jsonl"
+
+    status = main(["--users", "7", "--seed", "1", "--out", str(out), "--alpha", "0.5", "--quiet"])
+
+    loaded = read_records(out)
+    summary = capsys.readouterr().out
+    assert status == 0
+    assert {r.user_id for r in loaded.records} == {f"u{i:05d}" for i in range(7)}
+    assert all(r.timestamp and r.topic for r in loaded.records)
+    assert re.fullmatch(
+        rf"wrote {re.escape(str(out))}: 7 users, {len(loaded.records)} messages, "
+        r"\d+ distinct words, \d+\.\d s\n",
+        summary,
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "error"),
+    [
+        (["--users", "0"], "--users must be >= 1, got 0"),
+        (["--users", "3", "--alpha", "0"], "--alpha must be a number > 0, got 0.0"),
+        (["--users", "3", "--alpha", "nan"], "--alpha must be a number > 0, got nan"),
+        (["--users", "3", "--seed", "-1"], "--seed must be >= 0, got -1"),
+        (["--users", "3", "--mean-messages", "2"], "--mean-messages must be > 3"),
+        (["--users", "three"], "argument --users: invalid int value: 'three'"),
+    ],
+)
+def test_cli_rejects_bad_arguments(tmp_path, capsys, args, error):
+    with pytest.raises(SystemExit) as exited:
+        main([*args, "--out", str(tmp_path / "h.jsonl"), "--quiet"])
+
+    assert exited.value.code == 2
+    assert error in capsys.readouterr().err
+    assert not (tmp_path / "h.jsonl").exists()
+
+
+def test_cli_rejects_a_missing_directory_or_a_directory_as_output(tmp_path, capsys):
+    with pytest.raises(SystemExit):
+        main(["--users", "2", "--out", str(tmp_path / "missing" / "h.jsonl")])
+    assert "does not exist; create it first" in capsys.readouterr().err
+
+    with pytest.raises(SystemExit):
+        main(["--users", "2", "--out", str(tmp_path)])
+    assert "is a directory" in capsys.readouterr().err
+
+
+def test_config_validates_its_fields():
+    with pytest.raises(ValueError, match="alpha must be > 0"):
+        GenerationConfig(users=1, seed=0, alpha=0.0)
+    with pytest.raises(ValueError, match="start_date must be an ISO date"):
+        GenerationConfig(users=1, seed=0, start_date="March 1")

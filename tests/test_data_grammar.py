@@ -1,0 +1,97 @@
+"""The template grammar: frames bind once per message, choices, spacing, and errors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from data.grammar import Draws, FrameTable, Grammar
+
+PETS = FrameTable.parse(
+    """
+    dog | leash, ball | bark
+    cat | litter, yarn | meow
+    """,
+    ("animal", "thing", "sound"),
+)
+
+
+def expand_many(grammar: Grammar, count: int, entities=None) -> list[str]:
+    draw = Draws(np.random.default_rng(0), block=16).next
+    return [grammar.expand("start", draw, entities or {}) for _ in range(count)]
+
+
+def test_frame_slots_bind_once_per_message():
+    grammar = Grammar({"start": ["my {pet.animal} wants the {pet.thing}, {pet.animal}!"]},
+                      {"pet": PETS})  # fmt: skip
+
+    messages = expand_many(grammar, 200)
+
+    allowed = {f"my {a} wants the {t}, {a}!" for a, ts in [("dog", ("leash", "ball")),
+               ("cat", ("litter", "yarn"))] for t in ts}  # fmt: skip
+    assert set(messages) == allowed
+
+
+def test_entities_bind_once_and_come_from_the_user():
+    grammar = Grammar({"start": ["{@friend} and {@friend}"]}, {})
+
+    messages = expand_many(grammar, 50, {"friend": ("Maya", "Jonah")})
+
+    assert set(messages) == {"Maya and Maya", "Jonah and Jonah"}
+    assert grammar.entity_slots == {"friend"}
+
+
+def test_inline_choices_optional_parts_and_spacing():
+    grammar = Grammar({"start": ["[so] (hi|hey) {name} , ok ?"], "name": ["", "Ann"]}, {})
+
+    messages = set(expand_many(grammar, 400))
+
+    assert messages == {
+        f"{so}{hi}{name}, ok?"
+        for so in ("", "so ")
+        for hi in ("hi", "hey")
+        for name in ("", " Ann")
+    }
+
+
+def test_weights_shape_frequencies():
+    grammar = Grammar({"start": [("common", 9), ("rare", 1)]}, {})
+
+    messages = expand_many(grammar, 2000)
+
+    assert 0.85 < messages.count("common") / 2000 < 0.95
+
+
+def test_same_draws_same_messages():
+    grammar = Grammar({"start": ["{pet.animal} (a|b|c|d) {pet.sound}"]}, {"pet": PETS})
+
+    assert expand_many(grammar, 30) == expand_many(grammar, 30)
+
+
+def test_words_lists_literals_and_frame_values():
+    grammar = Grammar({"start": ["I'm at {pet.thing} (now|later)"]}, {"pet": PETS})
+
+    assert grammar.words() == {"i'm", "at", "now", "later", "dog", "cat", "leash", "ball",
+                               "litter", "yarn", "bark", "meow"}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("rules", "message"),
+    [
+        ({"start": ["{nope}"]}, "unknown rule 'nope'"),
+        ({"start": ["{fish.name}"]}, "unknown frame 'fish'"),
+        ({"start": ["{pet.color}"]}, "frame 'pet' has entries without 'color'"),
+        ({"start": ["(a|b"]}, "unclosed '\\('"),
+        ({"start": ["a)"]}, "unbalanced '\\)'"),
+        ({"start": ["{pet.animal"]}, "unclosed '{'"),
+        ({"start": []}, "rule 'start' has no alternatives"),
+    ],
+)
+def test_malformed_grammars_are_rejected(rules, message):
+    with pytest.raises(ValueError, match=message):
+        Grammar(rules, {"pet": PETS})
+
+
+def test_frame_table_lines_must_fill_every_slot():
+    with pytest.raises(ValueError, match="has 2 fields, expected 3"):
+        FrameTable.parse("dog | leash", ("animal", "thing", "sound"))

@@ -1,0 +1,155 @@
+"""The real trainer on the real TFF runtime, at toy size: loss falls, runs resume exactly,
+and no TFF worker outlives the trainer, however it ends. Marked slow."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from data.config import GenerationConfig
+from data.records import write_records
+from data.simulator import generate_records
+
+pytest.importorskip("tensorflow_federated")
+
+from federated.train import main  # noqa: E402
+from tests.worker_processes import is_alive, worker_pids  # noqa: E402
+
+pytestmark = pytest.mark.slow
+
+REPO = Path(__file__).resolve().parents[1]
+# Nine training users, all of them in every round, so losses of rounds are comparable.
+TOY_ARGS = ["--vocab-size", "300", "--embedding-dim", "16", "--lstm-units", "32",
+            "--max-words", "10", "--clients-per-round", "9", "--eval-every", "2",
+            "--eval-fraction", "0.25", "--batch-size", "8", "--seed", "4"]
+
+
+@pytest.fixture(scope="module")
+def histories(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("data") / "histories.jsonl"
+    write_records(path, generate_records(GenerationConfig(users=12, seed=3, mean_messages=12)))
+    return path
+
+
+def train(histories: Path, run_dir: Path, *extra: str) -> dict:
+    assert main(["--data", str(histories), "--out", str(run_dir), *TOY_ARGS, *extra]) == 0
+    return json.loads((run_dir / "summary.json").read_text())
+
+
+def metrics_without_timing(run_dir: Path) -> list[dict]:
+    with (run_dir / "metrics.csv").open() as handle:
+        return [{k: v for k, v in row.items() if k != "seconds"} for row in csv.DictReader(handle)]
+
+
+def comparable(summary: dict) -> dict:
+    """A summary without what legitimately differs between invocations (timing)."""
+    return {k: v for k, v in summary.items()
+            if k not in ("round_seconds", "seconds_this_invocation", "config")}
+
+
+@pytest.fixture(scope="module")
+def straight_run(histories, tmp_path_factory) -> tuple[Path, dict]:
+    run_dir = tmp_path_factory.mktemp("straight") / "run"
+    return run_dir, train(histories, run_dir, "--rounds", "4")
+
+
+def test_training_loss_falls_and_outputs_follow_the_contract(straight_run):
+    run_dir, summary = straight_run
+
+    rows = metrics_without_timing(run_dir)
+    assert [int(row["round"]) for row in rows] == [1, 2, 3, 4]
+    assert float(rows[-1]["train_loss"]) < float(rows[0]["train_loss"]) - 0.1
+    assert rows[1]["eval_top1_recall"] != "" and rows[2]["eval_top1_recall"] == ""
+    assert summary["rounds_completed"] == 4 and len(summary["round_seconds"]) == 4
+    for key in ("top1_recall", "top3_recall", "top1_recall_without_oov"):
+        assert 0.0 <= summary[key] <= 1.0
+    assert summary["top3_recall"] >= summary["top1_recall"]
+    export = run_dir / "model"
+    config = json.loads((export / "config.json").read_text())
+    assert config["version"] == summary["model_version"]
+    assert {p.name for p in export.iterdir()} == {"config.json", "vocab.txt", "weights.npz",
+                                                  "model.tflite"}
+    assert sorted(p.name for p in (run_dir / "checkpoints").iterdir()) == [
+        "round_000003.npz", "round_000004.npz"]
+
+
+def test_no_worker_outlives_an_in_process_run(straight_run):
+    assert worker_pids(parent=os.getpid()) == []
+
+
+def test_stop_after_round_2_then_resume_to_4_equals_a_straight_run(
+        histories, straight_run, tmp_path):
+    straight_dir, straight_summary = straight_run
+    train(histories, tmp_path / "run", "--rounds", "2")
+
+    resumed = train(histories, tmp_path / "run", "--rounds", "4", "--resume")
+
+    assert comparable(resumed) == comparable(straight_summary)
+    assert metrics_without_timing(tmp_path / "run") == metrics_without_timing(straight_dir)
+
+
+def start_trainer(histories: Path, run_dir: Path, *extra: str) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "federated.train", "--data", str(histories), "--out",
+         str(run_dir), *TOY_ARGS, *extra],
+        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def wait_for_round(run_dir: Path, round_number: int, process: subprocess.Popen) -> None:
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        assert process.poll() is None, process.communicate()
+        if (run_dir / "checkpoints" / f"round_{round_number:06d}.npz").exists():
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"round {round_number} was never checkpointed")
+
+
+def wait_until_dead(pid: int, seconds: float = 20) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if not is_alive(pid):
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_sigkill_mid_run_kills_the_worker_and_resume_reaches_the_same_result(
+        histories, straight_run, tmp_path):
+    straight_dir, straight_summary = straight_run
+    trainer = start_trainer(histories, tmp_path / "run", "--rounds", "4")
+    wait_for_round(tmp_path / "run", 2, trainer)
+    workers = worker_pids(parent=trainer.pid)
+    assert len(workers) == 1
+
+    trainer.send_signal(signal.SIGKILL)
+    # communicate() returns only once every holder of the pipes is gone: an orphaned
+    # worker keeping stdout open would hang here.
+    trainer.communicate(timeout=30)
+    assert wait_until_dead(workers[0])
+
+    resumed = train(histories, tmp_path / "run", "--rounds", "4", "--resume")
+    assert comparable(resumed) == comparable(straight_summary)
+    assert metrics_without_timing(tmp_path / "run") == metrics_without_timing(straight_dir)
+
+
+def test_ctrl_c_saves_stops_cleanly_and_leaves_no_worker(histories, tmp_path):
+    trainer = start_trainer(histories, tmp_path / "run", "--rounds", "50")
+    wait_for_round(tmp_path / "run", 1, trainer)
+    workers = worker_pids(parent=trainer.pid)
+
+    trainer.send_signal(signal.SIGINT)
+    _, stderr = trainer.communicate(timeout=60)
+
+    assert trainer.returncode == 130
+    assert "continue with --resume" in stderr
+    assert workers and all(wait_until_dead(pid) for pid in workers)
+    assert not list((tmp_path / "run").glob("**/*.tmp"))

@@ -1,0 +1,80 @@
+"""Ranking suggestions from next-word scores (a fixed scorer isolates the pure logic)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from model.suggest import PrefixIndex, Suggester, top_words
+from model.vocab import BOS_ID, NUM_SPECIAL_TOKENS, Vocabulary
+
+WORDS = ["make", "many", "map", "to", "how", "bread", "the"]
+VOCAB = Vocabulary(WORDS)
+
+
+class RecordingScorer:
+    """Returns fixed logits and remembers the contexts it was asked about."""
+
+    def __init__(self, scores: dict[str, float]):
+        self.logits = np.zeros(VOCAB.size, dtype=np.float32)
+        self.logits[:NUM_SPECIAL_TOKENS] = 100.0  # Special tokens must never be suggested.
+        for word, score in scores.items():
+            self.logits[VOCAB.id_of(word)] = score
+        self.contexts: list[list[int]] = []
+
+    def __call__(self, context_ids: np.ndarray) -> np.ndarray:
+        self.contexts.append(list(context_ids))
+        return self.logits
+
+
+def make_suggester(scores):
+    scorer = RecordingScorer(scores)
+    return Suggester(VOCAB, scorer, max_words=5, version="v1"), scorer
+
+
+def test_next_word_after_a_space_ranks_all_words_best_first():
+    suggester, scorer = make_suggester({"bread": 3.0, "the": 2.0, "make": 1.0})
+
+    assert suggester.suggest("how to ") == ["bread", "the", "make"]
+    assert scorer.contexts == [[BOS_ID, VOCAB.id_of("how"), VOCAB.id_of("to")]]
+
+
+def test_mid_word_completes_the_prefix_from_the_context_before_it():
+    suggester, scorer = make_suggester({"bread": 9.0, "map": 3.0, "many": 2.0, "make": 1.0})
+
+    assert suggester.suggest("how to ma") == ["map", "many", "make"]
+    assert scorer.contexts == [[BOS_ID, VOCAB.id_of("how"), VOCAB.id_of("to")]]
+
+
+def test_unknown_prefix_gives_no_suggestion_and_no_model_call():
+    suggester, scorer = make_suggester({})
+
+    assert suggester.suggest("how to zz") == []
+    assert scorer.contexts == []
+
+
+def test_fewer_candidates_than_k():
+    suggester, _ = make_suggester({"bread": 1.0})
+
+    assert suggester.suggest("br", k=3) == ["bread"]
+
+
+def test_k_must_be_positive():
+    suggester, _ = make_suggester({})
+
+    with pytest.raises(ValueError, match="k must be >= 1"):
+        suggester.suggest("how", k=0)
+
+
+def test_prefix_index_finds_exactly_the_words_with_the_prefix():
+    index = PrefixIndex(VOCAB)
+
+    assert sorted(VOCAB.word_of(i) for i in index.ids_with_prefix("ma")) == [
+        "make", "many", "map"]
+    assert list(index.ids_with_prefix("x")) == []
+
+
+def test_top_words_breaks_ties_by_lower_id():
+    logits = np.array([0.0, 5.0, 5.0, 1.0, 5.0])
+
+    assert top_words(logits, np.array([4, 2, 3, 1]), 2) == [1, 2]

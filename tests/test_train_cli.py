@@ -1,0 +1,84 @@
+"""The trainer refuses bad arguments and bad data with one line, before TensorFlow loads."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+
+from data.records import TypingRecord, write_records
+from federated.train import main
+
+pytestmark = pytest.mark.usefixtures("no_tensorflow_import")
+
+
+@pytest.fixture
+def no_tensorflow_import():
+    """Fails if a refusal only came after importing TensorFlow (seconds, not milliseconds)."""
+    already = "tensorflow" in sys.modules
+    yield
+    if not already:
+        assert "tensorflow" not in sys.modules
+
+
+@pytest.fixture
+def histories(tmp_path, tiny_world):
+    path = tmp_path / "h.jsonl"
+    write_records(path, [TypingRecord(user, text) for user, texts in tiny_world.items()
+                         for text in texts])
+    return path
+
+
+def refusal(capsys, *argv) -> str:
+    with pytest.raises(SystemExit) as stop:
+        main(list(argv))
+    assert stop.value.code == 2
+    message = capsys.readouterr().err.strip().splitlines()[-1]
+    assert message.startswith("python -m federated.train: error: ")
+    return message.removeprefix("python -m federated.train: error: ")
+
+
+def test_zero_clients_per_round(capsys, histories, tmp_path):
+    message = refusal(capsys, "--data", str(histories), "--out", str(tmp_path / "run"),
+                      "--clients-per-round", "0")
+    assert message == "--clients-per-round must be >= 1, got 0"
+
+
+def test_more_clients_per_round_than_training_users(capsys, histories, tmp_path):
+    message = refusal(capsys, "--data", str(histories), "--out", str(tmp_path / "run"),
+                      "--clients-per-round", "5")
+    assert message == (f"--clients-per-round 5 is more than the 2 training users in "
+                       f"{histories}; lower it")
+
+
+def test_missing_data_file(capsys, tmp_path):
+    message = refusal(capsys, "--data", str(tmp_path / "nope.jsonl"), "--out",
+                      str(tmp_path / "run"))
+    assert message == f"--data {tmp_path / 'nope.jsonl'}: no such file"
+
+
+def test_empty_data_file(capsys, tmp_path):
+    (tmp_path / "empty.jsonl").write_text("")
+    message = refusal(capsys, "--data", str(tmp_path / "empty.jsonl"), "--out",
+                      str(tmp_path / "run"))
+    assert message.startswith(f"{tmp_path / 'empty.jsonl'}: no typing records")
+
+
+def test_broken_line_is_reported_with_file_and_line(capsys, histories, tmp_path):
+    lines = histories.read_text().splitlines()
+    lines[2] = '{"user_id": "u1", "text": 42}'
+    histories.write_text("\n".join(lines) + "\n")
+
+    with pytest.raises(SystemExit):
+        main(["--data", str(histories), "--out", str(tmp_path / "run")])
+
+    assert f'{histories}:3: "text" must be a string, got int' in capsys.readouterr().err
+    assert not (tmp_path / "run").exists()
+
+
+def test_existing_run_needs_resume(capsys, histories, tmp_path):
+    (tmp_path / "run").mkdir()
+    (tmp_path / "run" / "summary.json").write_text("{}")
+    message = refusal(capsys, "--data", str(histories), "--out", str(tmp_path / "run"))
+    assert message == (f"--out {tmp_path / 'run'} already holds a run; pass --resume to "
+                       "continue it, or choose another --out")
