@@ -8,7 +8,7 @@ DEMO_RUN := $(DEMO_DIR)/run
 DEMO_USERS ?= 1000
 DEMO_SEED ?= 1
 # Anything federated.train accepts; a change retrains (the recipe compares this line).
-TRAIN_ARGS ?= --rounds 30 --clients-per-round 20
+TRAIN_ARGS ?= --rounds 60 --clients-per-round 20
 
 .PHONY: demo test setup setup-test lint bench clean-demo FORCE
 

@@ -10,6 +10,7 @@ from typing import Any
 from model.config import ModelConfig
 
 SERVER_OPTIMIZERS = ("adam", "yogi", "sgdm")
+AGGREGATORS = ("robust", "mean")
 
 # Settings that may differ between a run and its resumption: they change how long or how
 # fast it runs, not what it computes.
@@ -27,7 +28,7 @@ class OptimizerConfig:
 
     client_learning_rate: float = 10**-0.5
     server_optimizer: str = "adam"
-    server_learning_rate: float = 1e-2
+    server_learning_rate: float = 0.03
     server_epsilon: float = 1e-5
     server_momentum: float = 0.9
 
@@ -77,21 +78,25 @@ class TrainConfig:
         batch_size: client batch size.
         local_epochs: passes over its data a client makes per round.
         optimizers: client and server optimizers.
+        aggregator: how client updates are averaged: "robust" clips each update to an
+            adaptively estimated norm and zeroes extreme ones (keeps training stable when
+            one client's local SGD blows up), "mean" is the plain weighted mean.
         runtime: TFF worker settings.
     """
 
-    rounds: int = 30
+    rounds: int = 60
     clients_per_round: int = 20
     seed: int = 0
-    eval_every: int = 5
+    eval_every: int = 10
     eval_fraction: float = 0.1
     vocab_words: int = 4000
     embedding_dim: int = 96
     lstm_units: int = 256
     max_words: int = 20
     batch_size: int = 16
-    local_epochs: int = 1
+    local_epochs: int = 3
     optimizers: OptimizerConfig = field(default_factory=OptimizerConfig)
+    aggregator: str = "robust"
     runtime: RuntimeConfig = field(default_factory=RuntimeConfig)
 
     def __post_init__(self):
@@ -101,6 +106,8 @@ class TrainConfig:
             if getattr(self, name) < 1:
                 raise ValueError(f"--{name.replace('_', '-')} must be >= 1, "
                                  f"got {getattr(self, name)}")
+        if self.aggregator not in AGGREGATORS:
+            raise ValueError(f"--aggregator must be one of {AGGREGATORS}, got {self.aggregator!r}")
         if not 0 < self.eval_fraction < 1:
             raise ValueError(f"--eval-fraction must be between 0 and 1, got {self.eval_fraction}")
 

@@ -22,7 +22,7 @@ from federated.runtime import tff_worker
 from federated.training_loop import EvalMetrics, FederatedTask, run_rounds
 from federated.workspace import Workspace
 from model.export import ExportInfo, write_export
-from model.keras_io import weights_by_name
+from model.keras_io import load_keras_model, weights_by_name
 from model.network import build_model
 from model.serving import to_tflite
 
@@ -44,16 +44,26 @@ def train(workspace: Workspace) -> dict[str, Any]:
                          f"{len(train_examples)} training users with usable messages")
     model_fn = make_model_fn(model_config, seed=config.seed)
     task = FederatedTask(
-        training=build_training_process(model_fn, config.optimizers),
+        training=build_training_process(model_fn, config.optimizers,
+                                        aggregator=config.aggregator),
         evaluation=build_evaluation_process(model_fn),
         train_datasets=build_client_datasets(train_examples, batch_size=config.batch_size,
                                              epochs=config.local_epochs,
                                              shuffle_seed=config.seed),
         eval_datasets=list(build_client_datasets(eval_examples,
-                                                 batch_size=EVAL_BATCH_SIZE).values()))
+                                                 batch_size=EVAL_BATCH_SIZE).values()),
+        device_clients=[d for d in workspace.device_clients if d in train_examples])
     run_dir = workspace.run_dir
     with tff_worker(config.runtime, log_path=run_dir / "worker.log"):
-        state = task.training.initialize()
+        # Initial weights come from an eager Keras model, not from TFF's traced one: they
+        # then depend only on the seed (or the init export), never on what the process did
+        # before, so a resumed run and an uninterrupted run start from identical weights.
+        initial_model = (load_keras_model(workspace.init_from) if workspace.init_from
+                         else build_model(model_config, seed=config.seed))
+        state = task.training.set_model_weights(
+            task.training.initialize(),
+            tff.learning.models.ModelWeights.from_model(initial_model)
+            .convert_variables_to_arrays())
         history = []
         if workspace.resume_round:
             state = _restore(state, run_dir, workspace.resume_round)

@@ -39,15 +39,25 @@ def server_optimizer(config: OptimizerConfig) -> tff.learning.optimizers.Optimiz
         config.server_learning_rate, momentum=config.server_momentum)
 
 
+def model_aggregator(name: str) -> tff.aggregators.WeightedAggregationFactory:
+    """The aggregator of client model updates named by `TrainConfig.aggregator`."""
+    if name == "robust":
+        return tff.learning.robust_aggregator(zeroing=True, clipping=True, weighted=True)
+    return tff.aggregators.MeanFactory()
+
+
 def build_training_process(
     model_fn: Callable[[], tff.learning.models.VariableModel],
     optimizers: OptimizerConfig,
+    *,
+    aggregator: str,
 ) -> tff.learning.templates.LearningProcess:
     """FedAvg weighted by client examples, plain SGD on clients, adaptive server optimizer."""
     return tff.learning.algorithms.build_weighted_fed_avg(
         model_fn,
         client_optimizer_fn=tff.learning.optimizers.build_sgdm(optimizers.client_learning_rate),
         server_optimizer_fn=server_optimizer(optimizers),
+        model_aggregator=model_aggregator(aggregator),
     )
 
 

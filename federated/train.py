@@ -13,7 +13,13 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from federated.config import SERVER_OPTIMIZERS, OptimizerConfig, RuntimeConfig, TrainConfig
+from federated.config import (
+    AGGREGATORS,
+    SERVER_OPTIMIZERS,
+    OptimizerConfig,
+    RuntimeConfig,
+    TrainConfig,
+)
 from federated.workspace import Workspace, prepare_workspace
 
 
@@ -30,6 +36,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--resume", action="store_true",
                         help="continue the run in --out from its last checkpoint "
                              "(starts fresh if it has none)")
+    parser.add_argument("--device-logs", type=Path, metavar="DATA_DIR",
+                        help="the keyboard app's device data directory: each device's "
+                             "committed messages become its local data, and devices with "
+                             "messages join every round")
+    parser.add_argument("--init-from", type=Path, metavar="MODEL_DIR",
+                        help="start from this export's weights and vocabulary (e.g. "
+                             "RUN_DIR/model of an earlier run) instead of random weights")
     parser.add_argument("--skip-bad-records", action="store_true",
                         help="skip malformed lines of --data (and say how many) instead of "
                              "refusing the file")
@@ -66,6 +79,9 @@ def build_parser() -> argparse.ArgumentParser:
     server.add_argument("--server-momentum", type=float,
                         default=optimizer_defaults.server_momentum,
                         help="sgdm momentum (default %(default)s)")
+    server.add_argument("--aggregator", choices=AGGREGATORS, default=defaults.aggregator,
+                        help="robust: adaptive norm clipping and zeroing of client updates "
+                             "(stable); mean: plain weighted mean (default %(default)s)")
     model = parser.add_argument_group("model")
     model.add_argument("--vocab-size", type=int, default=defaults.vocab_words,
                        help="words in the vocabulary, special tokens not counted "
@@ -99,7 +115,7 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
         eval_every=args.eval_every, eval_fraction=args.eval_fraction,
         vocab_words=args.vocab_size, embedding_dim=args.embedding_dim,
         lstm_units=args.lstm_units, max_words=args.max_words, batch_size=args.batch_size,
-        local_epochs=args.local_epochs,
+        local_epochs=args.local_epochs, aggregator=args.aggregator,
         optimizers=OptimizerConfig(
             client_learning_rate=args.client_lr, server_optimizer=args.server_optimizer,
             server_learning_rate=args.server_lr, server_epsilon=args.server_epsilon,
@@ -115,7 +131,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         config = config_from_args(args)
         workspace: Workspace = prepare_workspace(
-            args.data, args.out, config, resume=args.resume, skip_bad=args.skip_bad_records)
+            args.data, args.out, config, resume=args.resume, skip_bad=args.skip_bad_records,
+            device_logs=args.device_logs, init_from=args.init_from)
     except (ValueError, FileNotFoundError, IsADirectoryError) as error:
         parser.error(str(error))
     # TensorFlow takes seconds to import: only after the arguments and data are known good.

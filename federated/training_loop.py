@@ -38,6 +38,13 @@ class FederatedTask:
     evaluation: tff.learning.templates.LearningProcess
     train_datasets: Mapping[str, tf.data.Dataset]
     eval_datasets: Sequence[tf.data.Dataset]
+    device_clients: Sequence[str] = ()
+
+    def round_clients(self, count: int, *, seed: int, round_number: int) -> list[str]:
+        """The sampled users of a round, plus every device with logs (each once)."""
+        sampled = sample_clients(list(self.train_datasets), count=count, seed=seed,
+                                 round_number=round_number)
+        return sampled + [c for c in self.device_clients if c not in sampled]
 
     def evaluate(self, state: Any) -> EvalMetrics:
         """Federated evaluation of `state`'s global model on every held-out user."""
@@ -67,15 +74,14 @@ def run_rounds(
         if no round was left to run).
     """
     history = list(history)
-    client_ids = list(task.train_datasets)
     final_eval = None
     first_round = len(history) + 1
     bar = tqdm(range(first_round, config.rounds + 1), initial=first_round - 1,
                total=config.rounds, desc="rounds", unit="round", dynamic_ncols=True)
     for round_number in bar:
         started = time.perf_counter()
-        sampled = sample_clients(client_ids, count=config.clients_per_round, seed=config.seed,
-                                 round_number=round_number)
+        sampled = task.round_clients(config.clients_per_round, seed=config.seed,
+                                     round_number=round_number)
         output = task.training.next(state, [task.train_datasets[c] for c in sampled])
         state = output.state
         train = output.metrics["client_work"]["train"]

@@ -1,22 +1,28 @@
 """Everything a run needs before TensorFlow starts: checked data, user split, vocabulary.
 
 Pure Python, so bad arguments and bad data are refused in a second, not after TF loads.
+The vocabulary is fixed when a run starts (`RUN_DIR/vocab.txt`) and reused when it resumes,
+or taken from the export a run is initialized from, so model shapes never change under it.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Optional
 
 from data.atomic_files import atomic_write_text
 from data.records import group_by_user, read_records
-from data.split import split_users
+from data.split import UserSplit, split_users
 from federated import checkpoint
 from federated.config import TrainConfig
-from model.vocab import Vocabulary, build_vocabulary
+from keyboard_app.device_store import export_device_records
+from model.export import VOCAB_FILE, ExportInfo, read_export_info
+from model.vocab import NUM_SPECIAL_TOKENS, Vocabulary, build_vocabulary
 
 RUN_CONFIG_FILE = "config.json"
 
@@ -29,9 +35,14 @@ class Workspace:
         run_dir: the run directory (created).
         config: the run's settings.
         data_path, data_sha256: the typing histories and their hash (provenance).
-        vocab: built from training users only.
-        train_texts, eval_texts: messages per user; the two user sets are disjoint.
+        vocab: built from training users only (or fixed by the run or the init export).
+        train_texts, eval_texts: messages per user; the two user sets are disjoint. Keyboard
+            devices' committed messages (`--device-logs`) are training data: a device named
+            after a training user adds to that user's history, another one is a new user.
+        device_clients: the devices with logged messages; they join every round on top of
+            the sampled users, so what was typed on them shapes the next model.
         resume_round: the checkpointed round to continue from (0: start fresh).
+        init_from: the export whose weights start a fresh run, if any.
     """
 
     run_dir: Path
@@ -41,7 +52,9 @@ class Workspace:
     vocab: Vocabulary
     train_texts: dict[str, list[str]]
     eval_texts: dict[str, list[str]]
+    device_clients: tuple[str, ...]
     resume_round: int
+    init_from: Optional[ExportInfo] = None
 
 
 def file_sha256(path: Path) -> str:
@@ -52,8 +65,24 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def split_histories(data_path: Path, config: TrainConfig, *, skip_bad: bool) -> UserSplit:
+    """Reads the histories and holds out evaluation users (seeded by the run's seed)."""
+    loaded = read_records(data_path, skip_bad=skip_bad)
+    if loaded.problems:
+        print(f"skipped {len(loaded.problems)} bad records of {data_path} "
+              f"(first: {loaded.problems[0]})", file=sys.stderr)
+    return split_users(group_by_user(loaded.records), eval_fraction=config.eval_fraction,
+                       seed=config.seed)
+
+
+def texts_by_user(records_by_user) -> dict[str, list[str]]:
+    return {user: [record.text for record in records]
+            for user, records in records_by_user.items()}
+
+
 def prepare_workspace(data_path: Path, run_dir: Path, config: TrainConfig, *, resume: bool,
-                      skip_bad: bool) -> Workspace:
+                      skip_bad: bool, device_logs: Optional[Path] = None,
+                      init_from: Optional[Path] = None) -> Workspace:
     """Checks the arguments against the data and the run directory, then splits the data.
 
     Raises:
@@ -61,28 +90,72 @@ def prepare_workspace(data_path: Path, run_dir: Path, config: TrainConfig, *, re
     """
     if not data_path.is_file():
         raise FileNotFoundError(f"--data {data_path}: no such file")
+    if resume and init_from:
+        raise ValueError("--resume continues a run's own model; --init-from starts a new run "
+                         "from an export: use one of them")
+    init_export = read_export_info(init_from) if init_from else None
+    if init_export:
+        config = _with_model_of(config, init_export)
     data_sha256 = file_sha256(data_path)
     resume_round = _check_run_dir(run_dir, config, data_sha256, resume=resume)
-    loaded = read_records(data_path, skip_bad=skip_bad)
-    if loaded.problems:
-        print(f"skipped {len(loaded.problems)} bad records of {data_path} "
-              f"(first: {loaded.problems[0]})", file=sys.stderr)
-    split = split_users(group_by_user(loaded.records), eval_fraction=config.eval_fraction,
-                        seed=config.seed)
+    split = split_histories(data_path, config, skip_bad=skip_bad)
     if config.clients_per_round > len(split.train):
         raise ValueError(f"--clients-per-round {config.clients_per_round} is more than the "
                          f"{len(split.train)} training users in {data_path}; lower it")
-    train_texts = {user: [r.text for r in records] for user, records in split.train.items()}
+    train_texts = texts_by_user(split.train)
+    device_clients = _add_device_logs(train_texts, set(split.eval), device_logs)
     run_dir.mkdir(parents=True, exist_ok=True)
+    vocab = _run_vocabulary(run_dir, train_texts, config, init_export)
     atomic_write_text(run_dir / RUN_CONFIG_FILE, json.dumps(
-        {"train": config.to_dict(), "data": str(data_path), "data_sha256": data_sha256},
-        indent=2) + "\n")
+        {"train": config.to_dict(), "data": str(data_path.resolve()),
+         "data_sha256": data_sha256}, indent=2) + "\n")
     return Workspace(
         run_dir=run_dir, config=config, data_path=data_path, data_sha256=data_sha256,
-        vocab=build_vocabulary(train_texts, size=config.vocab_words),
-        train_texts=train_texts,
-        eval_texts={user: [r.text for r in records] for user, records in split.eval.items()},
-        resume_round=resume_round)
+        vocab=vocab, train_texts=train_texts, eval_texts=texts_by_user(split.eval),
+        device_clients=device_clients, resume_round=resume_round, init_from=init_export)
+
+
+def _add_device_logs(train_texts: dict[str, list[str]], eval_users: set[str],
+                     device_logs: Optional[Path]) -> tuple[str, ...]:
+    """Adds the devices' committed messages to `train_texts`; returns the devices that did.
+
+    Devices of held-out evaluation users are left out: nothing trains on evaluation users.
+    """
+    if device_logs is None:
+        return ()
+    logged = texts_by_user(group_by_user(export_device_records(device_logs)))
+    for device in sorted(set(logged) & eval_users):
+        print(f"device {device} is a held-out evaluation user: its logs are not trained on",
+              file=sys.stderr)
+    devices = tuple(sorted(set(logged) - eval_users))
+    for device in devices:
+        train_texts[device] = train_texts.get(device, []) + logged[device]
+    print(f"device logs: {sum(len(logged[d]) for d in devices)} messages from "
+          f"{len(devices)} devices join every round", file=sys.stderr)
+    return devices
+
+
+def _with_model_of(config: TrainConfig, export: ExportInfo) -> TrainConfig:
+    """The run's config with the model size and vocabulary size of `export`."""
+    model = export.model_config
+    return dataclasses.replace(
+        config, vocab_words=model.vocab_size - NUM_SPECIAL_TOKENS,
+        embedding_dim=model.embedding_dim, lstm_units=model.lstm_units,
+        max_words=model.max_words)
+
+
+def _run_vocabulary(run_dir: Path, train_texts: dict[str, list[str]], config: TrainConfig,
+                    init_export: Optional[ExportInfo]) -> Vocabulary:
+    """The run's fixed vocabulary: saved in the run, else the init export's, else built."""
+    path = run_dir / VOCAB_FILE
+    if path.exists():
+        return Vocabulary.load(path)
+    if init_export:
+        vocab = Vocabulary.load(init_export.directory / VOCAB_FILE)
+    else:
+        vocab = build_vocabulary(train_texts, size=config.vocab_words)
+    vocab.save(path)
+    return vocab
 
 
 def _check_run_dir(run_dir: Path, config: TrainConfig, data_sha256: str, *,
@@ -110,3 +183,20 @@ def _check_run_dir(run_dir: Path, config: TrainConfig, data_sha256: str, *,
         raise ValueError(f"{run_dir} has reached round {resume_round}, past --rounds "
                          f"{config.rounds}")
     return resume_round
+
+
+def reload_workspace(run_dir: Path) -> Workspace:
+    """The workspace of an existing run, for reports: same split, the run's vocabulary."""
+    saved = json.loads((run_dir / RUN_CONFIG_FILE).read_text(encoding="utf-8"))
+    config = TrainConfig.from_dict(saved["train"])
+    data_path = Path(saved["data"])
+    if not data_path.is_file():
+        raise FileNotFoundError(f"{run_dir}: its data {data_path} is gone")
+    if file_sha256(data_path) != saved["data_sha256"]:
+        raise ValueError(f"{run_dir}: its data {data_path} has changed since training")
+    split = split_histories(data_path, config, skip_bad=True)
+    return Workspace(
+        run_dir=run_dir, config=config, data_path=data_path,
+        data_sha256=saved["data_sha256"], vocab=Vocabulary.load(run_dir / VOCAB_FILE),
+        train_texts=texts_by_user(split.train), eval_texts=texts_by_user(split.eval),
+        device_clients=(), resume_round=checkpoint.latest_round(run_dir / "checkpoints"))

@@ -17,13 +17,14 @@ class CIFGCell(tf.keras.layers.Layer):
     State: `[h, c]` with `h` of size `projection_units` and `c` of size `units`.
     """
 
-    def __init__(self, units: int, projection_units: int, **kwargs):
+    def __init__(self, units: int, projection_units: int, *, seed: int = 0, **kwargs):
         super().__init__(**kwargs)
         if units < 1 or projection_units < 1:
             raise ValueError(f"units and projection_units must be >= 1, got {units}, "
                              f"{projection_units}")
         self.units = units
         self.projection_units = projection_units
+        self.seed = seed
         self.state_size = [projection_units, units]
         self.output_size = projection_units
 
@@ -31,10 +32,10 @@ class CIFGCell(tf.keras.layers.Layer):
         input_dim = int(input_shape[-1])
         # Three blocks, in order: forget gate, cell candidate, output gate.
         self.kernel = self.add_weight(
-            name="kernel", shape=(input_dim, 3 * self.units), initializer="glorot_uniform")
+            name="kernel", shape=(input_dim, 3 * self.units), initializer=tf.keras.initializers.GlorotUniform(seed=self.seed))
         self.recurrent_kernel = self.add_weight(
             name="recurrent_kernel", shape=(self.projection_units, 3 * self.units),
-            initializer="orthogonal")
+            initializer=tf.keras.initializers.Orthogonal(seed=self.seed + 1))
         # A forget-gate bias of 1 keeps memory early in training (Jozefowicz et al. 2015).
         self.bias = self.add_weight(
             name="bias", shape=(3 * self.units,),
@@ -42,7 +43,7 @@ class CIFGCell(tf.keras.layers.Layer):
                 [1.0] * self.units + [0.0] * (2 * self.units)))
         self.projection = self.add_weight(
             name="projection", shape=(self.units, self.projection_units),
-            initializer="glorot_uniform")
+            initializer=tf.keras.initializers.GlorotUniform(seed=self.seed + 2))
         super().build(input_shape)
 
     def call(self, inputs, states):
@@ -56,4 +57,4 @@ class CIFGCell(tf.keras.layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "units": self.units,
-                "projection_units": self.projection_units}
+                "projection_units": self.projection_units, "seed": self.seed}

@@ -33,16 +33,18 @@ class TiedOutputLogits(tf.keras.layers.Layer):
 
 
 def build_model(config: ModelConfig, *, seed: int) -> tf.keras.Model:
-    """Returns a fresh, seeded next-word model: int ids `[batch, time]` -> logits.
+    """Returns a fresh next-word model: int ids `[batch, time]` -> logits.
 
-    Padding positions produce logits too; losses and metrics mask them out.
+    Every initializer has its own seed derived from `seed` (no global random state), so the
+    same seed gives the same weights in any process, eagerly or traced. Padding positions
+    produce logits too; losses and metrics mask them out.
     """
-    tf.keras.utils.set_random_seed(seed)
     ids = tf.keras.Input(shape=(None,), dtype=tf.int32, name="ids")
     embedding = tf.keras.layers.Embedding(
-        config.vocab_size, config.embedding_dim, name="embedding")
+        config.vocab_size, config.embedding_dim, name="embedding",
+        embeddings_initializer=tf.keras.initializers.RandomUniform(-0.05, 0.05, seed=seed))
     rnn = tf.keras.layers.RNN(
-        CIFGCell(config.lstm_units, config.embedding_dim, name="cifg"),
+        CIFGCell(config.lstm_units, config.embedding_dim, seed=seed + 1, name="cifg"),
         return_sequences=True, name="rnn")
     logits = TiedOutputLogits(embedding, name="tied_logits")(rnn(embedding(ids)))
     return tf.keras.Model(inputs=ids, outputs=logits, name="cifg_next_word")

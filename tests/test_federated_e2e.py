@@ -66,7 +66,8 @@ def test_training_loss_falls_and_outputs_follow_the_contract(straight_run):
 
     rows = metrics_without_timing(run_dir)
     assert [int(row["round"]) for row in rows] == [1, 2, 3, 4]
-    assert float(rows[-1]["train_loss"]) < float(rows[0]["train_loss"]) - 0.1
+    losses = [float(row["train_loss"]) for row in rows]
+    assert all(later < earlier for earlier, later in zip(losses, losses[1:])), losses
     assert rows[1]["eval_top1_recall"] != "" and rows[2]["eval_top1_recall"] == ""
     assert summary["rounds_completed"] == 4 and len(summary["round_seconds"]) == 4
     for key in ("top1_recall", "top3_recall", "top1_recall_without_oov"):
