@@ -5,14 +5,30 @@ PY := .venv/bin/python
 DEMO_DIR := runs/demo
 DEMO_DATA := $(DEMO_DIR)/histories.jsonl
 DEMO_RUN := $(DEMO_DIR)/run
+DEMO_DEVICES := $(DEMO_DIR)/devices
+PORT ?= 8000
 DEMO_USERS ?= 1000
 DEMO_SEED ?= 1
 # Anything federated.train accepts; a change retrains (the recipe compares this line).
 TRAIN_ARGS ?= --rounds 60 --clients-per-round 20
 
-.PHONY: demo test setup setup-test lint bench clean-demo FORCE
+.PHONY: demo train serve retrain test setup setup-test lint bench clean-demo FORCE
 
-demo: setup $(DEMO_RUN)/summary.json
+demo: setup train serve
+
+train: setup $(DEMO_RUN)/summary.json
+
+serve: setup
+	$(PY) -m keyboard_app --model $(DEMO_RUN)/model --data-dir $(DEMO_DEVICES) \
+	  --history $(DEMO_DATA) --port $(PORT)
+
+# Closing the loop: what was typed on the keyboard's devices joins 10 more rounds; the
+# running keyboard picks up the new model version by itself.
+retrain: setup
+	$(PY) -m federated.train --data $(DEMO_DATA) --out $(DEMO_RUN) --resume \
+	  --device-logs $(DEMO_DEVICES) \
+	  $$(cat $(DEMO_DIR)/train-args) --rounds $$($(PY) -c "import json; \
+	  print(json.load(open('$(DEMO_RUN)/summary.json'))['rounds_completed'] + 10)")
 
 setup:
 	@scripts/setup.sh
@@ -44,6 +60,7 @@ test: setup-test lint
 
 bench: setup
 	$(PY) -m benchmarks.round_vs_central
+	$(PY) -m benchmarks.suggest_latency --model $(DEMO_RUN)/model
 
 clean-demo:
 	rm -rf $(DEMO_DIR)

@@ -32,7 +32,8 @@ class CIFGCell(tf.keras.layers.Layer):
         input_dim = int(input_shape[-1])
         # Three blocks, in order: forget gate, cell candidate, output gate.
         self.kernel = self.add_weight(
-            name="kernel", shape=(input_dim, 3 * self.units), initializer=tf.keras.initializers.GlorotUniform(seed=self.seed))
+            name="kernel", shape=(input_dim, 3 * self.units),
+            initializer=tf.keras.initializers.GlorotUniform(seed=self.seed))
         self.recurrent_kernel = self.add_weight(
             name="recurrent_kernel", shape=(self.projection_units, 3 * self.units),
             initializer=tf.keras.initializers.Orthogonal(seed=self.seed + 1))

@@ -1,0 +1,156 @@
+"""Federated rounds against central training on the same examples, measured in one run.
+
+    python -m benchmarks.round_vs_central [--users 1000] [--rounds 100] [--clients-per-round 20]
+                                          [--compare-runtime]
+
+Trains the default model two ways on identical examples: a federated round (TFF, one local
+epoch over all examples of the round's sampled clients, the default runtime settings) and
+one central Keras epoch over exactly those examples with the same batch size. Prints
+seconds per steady round and per central epoch and their ratio, the first (tracing) round
+against a steady round, and the memory of the trainer plus its TFF worker at round 10 and
+at the last round. `--compare-runtime` also times a few worker settings side by side.
+Goals (2 cores): steady round / central epoch <= 1.25, first round <= 3 x steady round,
+memory at round 100 <= 1.1 x memory at round 10.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import os
+import statistics
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from data.config import GenerationConfig
+from data.records import group_by_user
+from data.simulator import generate_records
+from data.split import split_users
+from federated.config import RuntimeConfig, TrainConfig
+from federated.workspace import texts_by_user
+from model.vocab import build_vocabulary
+
+STEADY_FROM_ROUND = 3
+
+
+def rss_mib(pid: int) -> tuple[float, float]:
+    """(current, peak) resident memory of a process in MiB, from /proc."""
+    fields = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text()
+                  .splitlines() if ":" in line)
+    return (int(fields["VmRSS"].split()[0]) / 1024, int(fields["VmHWM"].split()[0]) / 1024)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--users", type=int, default=1000)
+    parser.add_argument("--rounds", type=int, default=100)
+    parser.add_argument("--clients-per-round", type=int, default=20)
+    parser.add_argument("--central-rounds", type=int, default=10,
+                        help="rounds whose examples are also trained centrally")
+    parser.add_argument("--compare-runtime", action="store_true",
+                        help="also time 12 rounds under several worker settings")
+    args = parser.parse_args(argv)
+
+    # Imported here so --help answers at once.
+    import tensorflow as tf
+
+    from federated.client_data import build_client_datasets, encode_users
+    from federated.process import build_training_process, make_model_fn
+    from federated.runtime import tff_worker
+    from federated.sampling import sample_clients
+    from model.network import build_model, next_word_loss
+
+    config = dataclasses.replace(TrainConfig(), local_epochs=1,
+                                 clients_per_round=args.clients_per_round)
+    split = split_users(group_by_user(generate_records(GenerationConfig(users=args.users,
+                                                                        seed=1))),
+                        eval_fraction=config.eval_fraction, seed=config.seed)
+    train_texts = texts_by_user(split.train)
+    vocab = build_vocabulary(train_texts, size=config.vocab_words)
+    model_config = config.model_config(vocab.size)
+    examples = encode_users(train_texts, vocab, max_words=config.max_words)
+    datasets = build_client_datasets(examples, batch_size=config.batch_size, epochs=1,
+                                     shuffle_seed=config.seed)
+    process = build_training_process(make_model_fn(model_config, seed=config.seed),
+                                     config.optimizers, aggregator=config.aggregator)
+
+    def round_clients(round_number: int) -> list[str]:
+        return sample_clients(list(datasets), count=config.clients_per_round,
+                              seed=config.seed, round_number=round_number)
+
+    def run_rounds(runtime: RuntimeConfig, rounds: int,
+                   memory_at: Sequence[int] = ()) -> tuple[list[float], dict]:
+        seconds, memory = [], {}
+        with tff_worker(runtime) as worker:
+            state = process.initialize()
+            for round_number in range(1, rounds + 1):
+                started = time.perf_counter()
+                state = process.next(state, [datasets[c] for c in
+                                             round_clients(round_number)]).state
+                seconds.append(time.perf_counter() - started)
+                if round_number in memory_at:
+                    memory[round_number] = (rss_mib(os.getpid()), rss_mib(worker.pid))
+                print(f"\rround {round_number}/{rounds}: {seconds[-1]:.2f} s", end="",
+                      flush=True)
+        print()
+        return seconds, memory
+
+    print(f"{len(datasets)} training clients, {args.clients_per_round} per round, "
+          f"vocabulary {vocab.size}, model {model_config}")
+    seconds, memory = run_rounds(RuntimeConfig(), args.rounds, memory_at=(10, args.rounds))
+
+    # Central training, eager Keras, after TFF has traced its graphs (the other order breaks
+    # Keras models in TF 2.14).
+    model = build_model(model_config, seed=config.seed)
+    model.compile(optimizer=tf.keras.optimizers.SGD(config.optimizers.client_learning_rate),
+                  loss=next_word_loss())
+    central, federated = [], []
+    for round_number in range(STEADY_FROM_ROUND, STEADY_FROM_ROUND + args.central_rounds):
+        clients = round_clients(round_number)
+        inputs = np.concatenate([examples[c][0] for c in clients])
+        targets = np.concatenate([examples[c][1] for c in clients])
+        started = time.perf_counter()
+        model.fit(inputs, targets, batch_size=config.batch_size, epochs=1, shuffle=False,
+                  verbose=0)
+        central.append(time.perf_counter() - started)
+        federated.append(seconds[round_number - 1])
+    central_epoch = statistics.median(central[1:])  # The first fit traces.
+    steady_round = statistics.median(federated[1:])
+    all_steady = statistics.median(seconds[STEADY_FROM_ROUND - 1:])
+
+    print("\n== federated round vs central epoch (same examples, batch "
+          f"{config.batch_size}, one epoch)")
+    print(f"steady round (median, rounds {STEADY_FROM_ROUND + 1}-"
+          f"{STEADY_FROM_ROUND + args.central_rounds - 1}): {steady_round:.3f} s")
+    print(f"central epoch on the same examples (median):    {central_epoch:.3f} s")
+    print(f"ratio steady round / central epoch:              {steady_round / central_epoch:.2f}"
+          "  (goal <= 1.25)")
+    print(f"first round (tracing, worker warm-up): {seconds[0]:.3f} s; steady round over all "
+          f"rounds {all_steady:.3f} s; ratio {seconds[0] / all_steady:.2f}  (goal <= 3)")
+    for label, index in (("trainer", 0), ("TFF worker", 1)):
+        at_10, at_last = memory[10][index], memory[args.rounds][index]
+        print(f"{label} memory MiB: round 10 {at_10[0]:.0f} (peak {at_10[1]:.0f}), round "
+              f"{args.rounds} {at_last[0]:.0f} (peak {at_last[1]:.0f}); ratio "
+              f"{at_last[0] / at_10[0]:.3f}  (goal <= 1.1)")
+    total_10 = sum(memory[10][i][0] for i in (0, 1))
+    total_last = sum(memory[args.rounds][i][0] for i in (0, 1))
+    print(f"total memory ratio round {args.rounds} / round 10: {total_last / total_10:.3f}")
+
+    if args.compare_runtime:
+        print("\n== worker settings, 12 rounds each (median of rounds 3-12)")
+        for runtime in (RuntimeConfig(max_concurrent_calls=1),
+                        RuntimeConfig(max_concurrent_calls=2),
+                        RuntimeConfig(max_concurrent_calls=4),
+                        RuntimeConfig(max_concurrent_calls=0),
+                        RuntimeConfig(max_concurrent_calls=2, intra_op_threads=1,
+                                      inter_op_threads=1)):
+            times, _ = run_rounds(runtime, 12)
+            print(f"{runtime}: {statistics.median(times[2:]):.3f} s/round")
+
+
+if __name__ == "__main__":
+    main()
