@@ -9,6 +9,7 @@ RUN_DIR/model (see DESIGN.md). Ctrl-C stops after saving; `--resume` continues.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -136,6 +137,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ValueError, FileNotFoundError, IsADirectoryError) as error:
         parser.error(str(error))
     # TensorFlow takes seconds to import: only after the arguments and data are known good.
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TF's C++ info lines are noise here.
     from federated.pipeline import train
 
     try:
