@@ -57,8 +57,6 @@ class _Strip:
 
 def read_live_metrics(data_dir: Path) -> LiveMetrics:
     """Reads every device's log in `data_dir` (the app's `--data-dir`)."""
-    if not data_dir.is_dir():
-        raise FileNotFoundError(f"--device-logs {data_dir}: no such directory")
     store = DeviceStore(data_dir)
     try:
         device_ids = store.device_ids()

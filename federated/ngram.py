@@ -102,6 +102,11 @@ class KneserNeyModel:
             return np.log(self.probabilities(inputs)).astype(np.float32)
 
 
+def sequences_of(inputs: np.ndarray, targets: np.ndarray) -> np.ndarray:
+    """The full id rows (BOS, words, EOS, PAD...) of next-word examples `(inputs, targets)`."""
+    return np.concatenate([inputs[:, :1], targets], axis=1)
+
+
 def _count_ngrams(sequences: np.ndarray, k: int, vocab_size: int) -> tuple[np.ndarray,
                                                                               np.ndarray]:
     """Unique keys of the k-grams ending at every real token after BOS, and their counts."""

@@ -58,11 +58,13 @@ def train(workspace: Workspace) -> dict[str, Any]:
         # Initial weights come from an eager Keras model, not from TFF's traced one: they
         # then depend only on the seed (or the init export), never on what the process did
         # before, so a resumed run and an uninterrupted run start from identical weights.
-        initial_model = (load_keras_model(workspace.init_from) if workspace.init_from
-                         else build_model(model_config, seed=config.seed))
+        # (Built after the TFF processes: TF 2.14 breaks eager Keras models built before
+        # TFF traces its graphs.) The same model later carries the final weights to export.
+        keras_model = (load_keras_model(workspace.init_from) if workspace.init_from
+                       else build_model(model_config, seed=config.seed))
         state = task.training.set_model_weights(
             task.training.initialize(),
-            tff.learning.models.ModelWeights.from_model(initial_model)
+            tff.learning.models.ModelWeights.from_model(keras_model)
             .convert_variables_to_arrays())
         history = []
         if workspace.resume_round:
@@ -74,7 +76,6 @@ def train(workspace: Workspace) -> dict[str, Any]:
         final_eval = final_eval or task.evaluate(state)
         model_weights = task.training.get_model_weights(state)
 
-    keras_model = build_model(model_config, seed=config.seed)
     model_weights.assign_weights_to(keras_model)
     eval_inputs = np.concatenate([inputs for inputs, _ in eval_examples.values()])
     eval_targets = np.concatenate([targets for _, targets in eval_examples.values()])

@@ -1,0 +1,176 @@
+"""Suggestion accuracy report of a finished training run.
+
+    python -m federated.report RUN_DIR [--device-logs DATA_DIR]
+
+Writes RUN_DIR/report/report.json, report.md, index.html and PNG plots: the federated model
+against a server-trained model, a Kneser-Ney n-gram and the most frequent words, all scored on
+the run's held-out users; learning curves; recall per user, per activity level and per
+interest; prefix completion; live metrics from device logs; provenance. The server baseline
+is cached in RUN_DIR/report/centralized/ and reused by the next report.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import shlex
+import sys
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import asdict
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from data.atomic_files import atomic_write_text
+from federated.history import RoundMetrics, read_history
+from federated.live_metrics import read_live_metrics
+from federated.report_config import ReportConfig
+from federated.report_document import render_html, render_markdown
+from federated.report_sections import build_sections
+from federated.workspace import RUN_CONFIG_FILE, Workspace, reload_workspace, split_histories
+from model.export import ExportError, ExportInfo, read_export_info
+
+GOALS = {"federated_over_centralized_top1": 0.95, "federated_over_ngram_top1": 1.2}
+SOFTWARE = ("tensorflow", "tensorflow-federated", "numpy", "matplotlib")
+
+
+class IncompleteRunError(ValueError):
+    """RUN_DIR is missing, not a training run, or not finished."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    defaults = ReportConfig(run_dir=Path())
+    parser = argparse.ArgumentParser(prog="python -m federated.report", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("run_dir", type=Path, metavar="RUN_DIR",
+                        help="a finished `python -m federated.train` run directory")
+    parser.add_argument("--device-logs", type=Path, metavar="DATA_DIR",
+                        help="the keyboard app's --data-dir: adds impression recall and "
+                             "click-through rate")
+    parser.add_argument("--ngram-order", type=int, default=defaults.ngram_order,
+                        help="longest n-gram of the Kneser-Ney baseline (default %(default)s)")
+    parser.add_argument("--centralized-lr", type=float,
+                        default=defaults.centralized_learning_rate,
+                        help="Adam learning rate of the server baseline (default %(default)s)")
+    parser.add_argument("--centralized-batch-size", type=int,
+                        default=defaults.centralized_batch_size,
+                        help="batch size of the server baseline (default %(default)s)")
+    return parser
+
+
+def config_from_args(args: argparse.Namespace) -> ReportConfig:
+    return ReportConfig(run_dir=args.run_dir, device_logs=args.device_logs,
+                        ngram_order=args.ngram_order,
+                        centralized_learning_rate=args.centralized_lr,
+                        centralized_batch_size=args.centralized_batch_size)
+
+
+def check_run(run_dir: Path) -> tuple[ExportInfo, list[RoundMetrics]]:
+    """The run's final export and history, or IncompleteRunError saying what is missing."""
+    if not run_dir.is_dir():
+        raise IncompleteRunError(f"{run_dir}: no such run directory")
+    if not (run_dir / RUN_CONFIG_FILE).is_file():
+        raise IncompleteRunError(f"{run_dir}: not a training run (no {RUN_CONFIG_FILE}); "
+                                 "train one with `python -m federated.train`")
+    history = read_history(run_dir / "metrics.csv")
+    if not history or not (run_dir / "summary.json").is_file():
+        raise IncompleteRunError(f"{run_dir}: training has not finished (no summary.json or "
+                                 "metrics); finish it with `python -m federated.train --resume`")
+    try:
+        export = read_export_info(run_dir / "model")
+    except ExportError as error:
+        raise IncompleteRunError(str(error)) from None
+    return export, history
+
+
+def eval_texts_by_topic(workspace: Workspace) -> dict[str, list[str]]:
+    """The held-out users' messages grouped by their `topic`, when the data has one."""
+    by_topic: dict[str, list[str]] = defaultdict(list)
+    eval_records = split_histories(workspace.data_path, workspace.config, skip_bad=True).eval
+    for records in eval_records.values():
+        for record in records:
+            if record.topic is not None:
+                by_topic[record.topic].append(record.text)
+    return dict(by_topic)
+
+
+def provenance(workspace: Workspace, export: ExportInfo, parameters: int,
+               argv: Sequence[str]) -> dict[str, Any]:
+    """What the figures depend on: data, seed, run settings, model and software."""
+    config = workspace.config
+    return {
+        "data": str(workspace.data_path), "data_sha256": workspace.data_sha256,
+        "seed": config.seed, "rounds": config.rounds,
+        "clients_per_round": config.clients_per_round, "local_epochs": config.local_epochs,
+        "model_version": export.version,
+        "model": ", ".join(f"{k}={v}" for k, v in asdict(export.model_config).items()),
+        "parameters": parameters,
+        "report_command": shlex.join(["python", "-m", "federated.report", *argv]),
+        "train_config": config.to_dict(),
+        "software": {"python": platform.python_version(),
+                     **{name: metadata.version(name) for name in SOFTWARE}},
+    }
+
+
+def build_report(config: ReportConfig, workspace: Workspace, export: ExportInfo,
+                 history: list[RoundMetrics], argv: Sequence[str]) -> dict[str, Any]:
+    """Evaluates the run and writes report.json, report.md, index.html and the plots."""
+    live = None if config.device_logs is None else asdict(read_live_metrics(config.device_logs))
+    # TensorFlow and matplotlib take seconds to import: only once the run is known complete.
+    from federated.report_evaluation import evaluate_run
+    from federated.report_plots import write_plots
+
+    report: dict[str, Any] = evaluate_run(workspace, export, history,
+                                          eval_texts_by_topic(workspace), config)
+    models = report["models"]
+    ratios = {"federated_over_centralized_top1":
+              models["federated"]["top1_recall"] / models["centralized"]["top1_recall"],
+              "federated_over_ngram_top1":
+              models["federated"]["top1_recall"] / models["ngram"]["top1_recall"]}
+    report.update(
+        run={"run_dir": str(config.run_dir), "rounds_completed": len(history),
+             "train_examples_processed": sum(row.train_examples for row in history),
+             "training_minutes": sum(row.seconds for row in history) / 60},
+        ratios=ratios,
+        goals={name: {"value": value, "target": GOALS[name], "met": value >= GOALS[name]}
+               for name, value in ratios.items()},
+        live=live,
+        provenance=provenance(workspace, export, models["federated"]["parameters"], argv),
+        report_settings={k: str(v) if isinstance(v, Path) else v
+                         for k, v in asdict(config).items()})
+    report["plots"] = write_plots(report, history, config.report_dir)
+    atomic_write_text(config.report_dir / "report.json", json.dumps(report, indent=2) + "\n")
+    title = f"Suggestion accuracy of {config.run_dir.name} ({export.version})"
+    sections = build_sections(report)
+    atomic_write_text(config.report_dir / "report.md", render_markdown(title, sections))
+    atomic_write_text(config.report_dir / "index.html", render_html(title, sections))
+    return report
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        config = config_from_args(args)
+        export, history = check_run(config.run_dir)
+        workspace = reload_workspace(config.run_dir)
+        if config.device_logs is not None and not config.device_logs.is_dir():
+            raise FileNotFoundError(f"--device-logs {config.device_logs}: no such directory")
+    except (ValueError, FileNotFoundError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    report = build_report(config, workspace, export, history, argv)
+    models = report["models"]
+    print("\n".join(f"{name:12s} top-1 {scores['top1_recall']:.4f}  top-3 "
+                    f"{scores['top3_recall']:.4f}" for name, scores in models.items()))
+    print(f"federated/centralized {report['ratios']['federated_over_centralized_top1']:.3f}, "
+          f"federated/ngram {report['ratios']['federated_over_ngram_top1']:.3f}; "
+          f"report in {config.report_dir / 'index.html'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

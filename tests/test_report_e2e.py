@@ -1,0 +1,123 @@
+"""The report CLI on a real toy run: every model and key of the contract, plots that exist,
+the same numbers twice, the centralized baseline reused, and one-line errors."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from data.config import GenerationConfig
+from data.records import write_records
+from data.simulator import generate_records
+from federated.report import main as report_main
+from keyboard_app.device_store import DeviceStore, Impression, Message
+
+REPO = Path(__file__).resolve().parents[1]
+CONTRACT_MODELS = ("federated", "centralized", "ngram", "unigram")
+MODEL_KEYS = ("top1_recall", "top3_recall", "top1_recall_without_oov")
+
+
+def run_report(*args: str) -> subprocess.CompletedProcess:
+    # A separate process: the report's eager Keras models never share a process with the
+    # TFF computations traced by the training above.
+    return subprocess.run([sys.executable, "-m", "federated.report", *args], cwd=REPO,
+                          capture_output=True, text=True, timeout=600)
+
+
+@pytest.fixture(scope="module")
+def toy_run(tmp_path_factory) -> Path:
+    pytest.importorskip("tensorflow_federated")
+    from federated.train import main as train_main
+    from tests.test_federated_e2e import TOY_ARGS
+
+    data = tmp_path_factory.mktemp("data") / "histories.jsonl"
+    write_records(data, generate_records(GenerationConfig(users=12, seed=3, mean_messages=12)))
+    run_dir = tmp_path_factory.mktemp("toy") / "run"
+    assert train_main(["--data", str(data), "--out", str(run_dir), *TOY_ARGS,
+                       "--rounds", "2"]) == 0
+    return run_dir
+
+
+@pytest.fixture(scope="module")
+def device_logs(tmp_path_factory) -> Path:
+    directory = tmp_path_factory.mktemp("devices")
+    store = DeviceStore(directory)
+    store.device("phone").record([
+        Impression(event_id="i1", model_version="v", position=4, suggestions=("you", "a", "b")),
+        Message(event_id="m1", text="see you soon")])
+    store.close()
+    return directory
+
+
+@pytest.fixture(scope="module")
+def reported(toy_run, device_logs) -> tuple[dict, subprocess.CompletedProcess]:
+    done = run_report(str(toy_run), "--device-logs", str(device_logs))
+    assert done.returncode == 0, done.stderr
+    return json.loads((toy_run / "report" / "report.json").read_text()), done
+
+
+@pytest.mark.slow
+def test_report_json_has_every_model_and_key_of_the_contract(reported):
+    report, _ = reported
+
+    for name in CONTRACT_MODELS:
+        for key in MODEL_KEYS:
+            assert 0.0 <= report["models"][name][key] <= 1.0, (name, key)
+        assert report["models"][name]["top3_recall"] >= report["models"][name]["top1_recall"]
+    assert 0.0 <= report["evaluation"]["oov_rate"] <= 1.0
+    assert set(report["ratios"]) == {"federated_over_centralized_top1",
+                                     "federated_over_ngram_top1"}
+    assert set(report["prefix_completion"]["federated"]) == {"1", "2", "3"}
+    assert report["by_topic"]["federated"]  # The generator labels messages with topics.
+    assert report["live"]["impression_recall"] == 0.5  # "you" was in its strip, "soon" had none.
+    assert report["provenance"]["data_sha256"] and report["provenance"]["seed"] == 4
+
+
+@pytest.mark.slow
+def test_html_and_markdown_reference_plots_that_exist(reported, toy_run):
+    report, _ = reported
+    report_dir = toy_run / "report"
+    page = (report_dir / "index.html").read_text()
+    images = re.findall(r'<img src="([^"]+)"', page)
+
+    assert sorted(images) == sorted(report["plots"].values())
+    for image in images:
+        assert (report_dir / image).read_bytes().startswith(b"\x89PNG")
+    assert "http" not in page.lower().replace("http-equiv", "")  # Self-contained.
+    markdown = (report_dir / "report.md").read_text()
+    assert all(f"]({image})" in markdown for image in images)
+    assert "| Model | Top-1 recall | Top-3 recall |" in markdown
+
+
+@pytest.mark.slow
+def test_second_report_reuses_the_baseline_and_gives_the_same_numbers(reported, toy_run,
+                                                                     device_logs):
+    report, first = reported
+    weights = toy_run / "report" / "centralized" / "weights.npz"
+    trained_at = weights.stat().st_mtime_ns
+
+    again = run_report(str(toy_run), "--device-logs", str(device_logs))
+
+    assert again.returncode == 0, again.stderr
+    assert "centralized baseline" in first.stderr  # The progress bar of its training.
+    assert "centralized baseline" not in again.stderr
+    assert weights.stat().st_mtime_ns == trained_at
+    assert json.loads((toy_run / "report" / "report.json").read_text()) == report
+
+
+def test_missing_run_dir_is_one_line_and_exit_code_2(tmp_path, capsys):
+    assert report_main([str(tmp_path / "nothing")]) == 2
+    assert capsys.readouterr().err.strip().count("\n") == 0
+
+
+def test_unfinished_run_is_refused(tmp_path, capsys):
+    (tmp_path / "config.json").write_text("{}")
+
+    assert report_main([str(tmp_path)]) == 2
+    error = capsys.readouterr().err
+    assert "training has not finished" in error and error.count("\n") == 1
