@@ -12,7 +12,7 @@ DEMO_SEED ?= 1
 # Anything federated.train accepts; a change retrains (the recipe compares this line).
 TRAIN_ARGS ?= --rounds 60 --clients-per-round 20
 
-.PHONY: demo train serve retrain test setup setup-test lint bench clean-demo FORCE
+.PHONY: demo train serve retrain report test setup setup-test lint bench clean-demo FORCE
 
 demo: setup train serve
 
@@ -51,6 +51,11 @@ $(DEMO_DIR)/train-args: FORCE
 $(DEMO_RUN)/summary.json: $(DEMO_DATA) $(DEMO_DIR)/train-args
 	$(PY) -m federated.train --data $(DEMO_DATA) --out $(DEMO_RUN) --resume \
 	  $$(cat $(DEMO_DIR)/train-args)
+
+# The accuracy report of the demo run (federated vs centralized vs n-gram vs unigram), with
+# the keyboard's live metrics: runs/demo/run/report/index.html.
+report: setup
+	$(PY) -m federated.report $(DEMO_RUN) --device-logs $(DEMO_DEVICES)
 
 lint: setup
 	$(PY) -m ruff check .
