@@ -84,7 +84,7 @@ class TrainConfig:
         runtime: TFF worker settings.
     """
 
-    rounds: int = 60
+    rounds: int = 100
     clients_per_round: int = 20
     seed: int = 0
     eval_every: int = 10
