@@ -7,7 +7,6 @@ without TensorFlow and serving can use whichever runtime is fastest.
 from __future__ import annotations
 
 import bisect
-from collections.abc import Sequence
 from typing import Protocol
 
 import numpy as np
@@ -79,7 +78,4 @@ class Suggester:
             return []
         ids = np.array(encode_context(context, self.vocab, max_words=self._max_words),
                        dtype=np.int32)
-        return self.words(top_words(self._scorer(ids), candidates, k))
-
-    def words(self, ids: Sequence[int]) -> list[str]:
-        return [self.vocab.word_of(i) for i in ids]
+        return [self.vocab.word_of(i) for i in top_words(self._scorer(ids), candidates, k)]
