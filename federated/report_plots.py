@@ -91,13 +91,7 @@ def plot_per_user(per_user: Mapping[str, Mapping[str, Mapping[str, float]]],
     distribution.set(xlabel="top-1 recall of one held-out user", ylabel="users",
                      title="Per-user top-1 recall")
     distribution.legend(fontsize=8)
-    groups = list(next(iter(by_activity.values())))
-    positions = np.arange(len(groups))
-    width = 0.8 / len(by_activity)
-    for index, (name, scores) in enumerate(by_activity.items()):
-        activity.bar(positions + (index - (len(by_activity) - 1) / 2) * width,
-                     [scores[group]["top1_recall"] for group in groups], width,
-                     color=MODEL_COLORS[name], label=name)
+    groups, positions = _grouped_top1_bars(activity, by_activity)
     any_model = next(iter(by_activity.values()))
     activity.set_xticks(positions, [f"{group}\n({any_model[group]['users']} users, "
                                     f"{any_model[group]['messages']} msgs)"
@@ -110,17 +104,25 @@ def plot_per_user(per_user: Mapping[str, Mapping[str, Mapping[str, float]]],
     return _save(figure, path)
 
 
+def _grouped_top1_bars(axes, scores_by_model: Mapping[str, Mapping[str, Mapping[str, float]]]
+                       ) -> tuple[list[str], np.ndarray]:
+    """Draws one bar per model in each group (top-1 recall); returns the groups and x positions."""
+    groups = list(next(iter(scores_by_model.values())))
+    positions = np.arange(len(groups))
+    width = 0.8 / len(scores_by_model)
+    for index, (name, scores) in enumerate(scores_by_model.items()):
+        axes.bar(positions + (index - (len(scores_by_model) - 1) / 2) * width,
+                 [scores[group]["top1_recall"] for group in groups], width,
+                 color=MODEL_COLORS[name], label=name)
+    return groups, positions
+
+
 def plot_topics(by_topic: Mapping[str, Mapping[str, Mapping[str, float]]], path: Path) -> str:
     """Top-1 recall on the messages of each topic (interest), per model."""
     topics = list(next(iter(by_topic.values())))
     figure = Figure(figsize=(max(8.0, 0.75 * len(topics) + 2), 4.5))
     axes = figure.subplots()
-    positions = np.arange(len(topics))
-    width = 0.8 / len(by_topic)
-    for index, (name, scores) in enumerate(by_topic.items()):
-        axes.bar(positions + (index - (len(by_topic) - 1) / 2) * width,
-                 [scores[topic]["top1_recall"] for topic in topics], width,
-                 color=MODEL_COLORS[name], label=name)
+    _, positions = _grouped_top1_bars(axes, by_topic)
     axes.set_xticks(positions, topics, rotation=30, ha="right")
     axes.set(ylabel="top-1 recall", ylim=(0, 1), title="Top-1 recall by message topic")
     axes.grid(axis="y", alpha=0.3)
