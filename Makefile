@@ -53,9 +53,9 @@ $(DEMO_RUN)/summary.json: $(DEMO_DATA) $(DEMO_DIR)/train-args
 	  $$(cat $(DEMO_DIR)/train-args)
 
 # The accuracy report of the demo run (federated vs centralized vs n-gram vs unigram), with
-# the keyboard's live metrics: runs/demo/run/report/index.html.
+# the keyboard's live metrics once the keyboard has logged any: runs/demo/run/report/index.html.
 report: setup
-	$(PY) -m federated.report $(DEMO_RUN) --device-logs $(DEMO_DEVICES)
+	$(PY) -m federated.report $(DEMO_RUN) $(if $(wildcard $(DEMO_DEVICES)),--device-logs $(DEMO_DEVICES))
 
 lint: setup
 	$(PY) -m ruff check .
