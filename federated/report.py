@@ -29,7 +29,7 @@ from federated.live_metrics import read_live_metrics
 from federated.report_config import ReportConfig
 from federated.report_document import render_html, render_markdown
 from federated.report_sections import build_sections
-from federated.workspace import RUN_CONFIG_FILE, Workspace, reload_workspace, split_histories
+from federated.workspace import RUN_CONFIG_FILE, Workspace, reload_workspace
 from model.export import ExportError, ExportInfo, read_export_info
 
 GOALS = {"federated_over_centralized_top1": 0.95, "federated_over_ngram_top1": 1.2}
@@ -88,8 +88,7 @@ def check_run(run_dir: Path) -> tuple[ExportInfo, list[RoundMetrics]]:
 def eval_texts_by_topic(workspace: Workspace) -> dict[str, list[str]]:
     """The held-out users' messages grouped by their `topic`, when the data has one."""
     by_topic: dict[str, list[str]] = defaultdict(list)
-    eval_records = split_histories(workspace.data_path, workspace.config, skip_bad=True).eval
-    for records in eval_records.values():
+    for records in workspace.eval_records.values():
         for record in records:
             if record.topic is not None:
                 by_topic[record.topic].append(record.text)

@@ -105,7 +105,7 @@ def evaluate_run(workspace: Workspace, export: ExportInfo, history: list[RoundMe
         models[name] = {**dataclasses.asdict(score(logits_fn, eval_inputs, eval_targets)),
                         "description": MODEL_DESCRIPTIONS[name], **details[name]}
     seen = {row.tobytes() for row in sequences_of(train_inputs, train_targets)}
-    message_counts = {user: len(texts) for user, texts in workspace.eval_texts.items()}
+    message_counts = {user: len(records) for user, records in workspace.eval_records.items()}
     examples_by_topic = encode_users(eval_topics, vocab, max_words=max_words)
     breakdowns: dict[str, dict] = defaultdict(dict)
     for name, logits_fn in logits_fns.items():

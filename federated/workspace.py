@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Optional
 
 from data.atomic_files import atomic_write_text
-from data.records import group_by_user, read_records
+from data.records import TypingRecord, group_by_user, read_records
 from data.split import UserSplit, split_users
 from federated import checkpoint
 from federated.config import TrainConfig
@@ -36,11 +36,12 @@ class Workspace:
         config: the run's settings.
         data_path, data_sha256: the typing histories and their hash (provenance).
         vocab: built from training users only (or fixed by the run or the init export).
-        train_texts, eval_texts: messages per user; the two user sets are disjoint. Keyboard
+        train_texts: messages per training user; disjoint from the evaluation users. Keyboard
             devices' committed messages (`--device-logs`) are training data: a device named
             after a training user adds to that user's history, another one is a new user.
         device_clients: the devices with logged messages; they join every round on top of
             the sampled users, so what was typed on them shapes the next model.
+        eval_records: the held-out evaluation users' records (text, and topic if any).
         resume_round: the checkpointed round to continue from (0: start fresh).
         init_from: the export whose weights start a fresh run, if any.
     """
@@ -51,10 +52,15 @@ class Workspace:
     data_sha256: str
     vocab: Vocabulary
     train_texts: dict[str, list[str]]
-    eval_texts: dict[str, list[str]]
+    eval_records: dict[str, list[TypingRecord]]
     device_clients: tuple[str, ...]
     resume_round: int
     init_from: Optional[ExportInfo] = None
+
+    @property
+    def eval_texts(self) -> dict[str, list[str]]:
+        """Messages per held-out evaluation user."""
+        return texts_by_user(self.eval_records)
 
 
 def file_sha256(path: Path) -> str:
@@ -111,7 +117,7 @@ def prepare_workspace(data_path: Path, run_dir: Path, config: TrainConfig, *, re
          "data_sha256": data_sha256}, indent=2) + "\n")
     return Workspace(
         run_dir=run_dir, config=config, data_path=data_path, data_sha256=data_sha256,
-        vocab=vocab, train_texts=train_texts, eval_texts=texts_by_user(split.eval),
+        vocab=vocab, train_texts=train_texts, eval_records=split.eval,
         device_clients=device_clients, resume_round=resume_round, init_from=init_export)
 
 
@@ -198,5 +204,5 @@ def reload_workspace(run_dir: Path) -> Workspace:
     return Workspace(
         run_dir=run_dir, config=config, data_path=data_path,
         data_sha256=saved["data_sha256"], vocab=Vocabulary.load(run_dir / VOCAB_FILE),
-        train_texts=texts_by_user(split.train), eval_texts=texts_by_user(split.eval),
+        train_texts=texts_by_user(split.train), eval_records=split.eval,
         device_clients=(), resume_round=checkpoint.latest_round(run_dir / "checkpoints"))
