@@ -10,6 +10,10 @@ Rules map a name to weighted alternatives. An alternative is a template string:
 - ``{@slot}``       a slot of the user's own entities (friends, town, team), bound the same way;
 - ``(a|b|c)``       an inline choice, ``[x]`` an optional part (present half the time).
 
+A slot value or an inline choice is one *phrase* ("mario kart", "want to"): `expand_phrases`
+joins its words with `PHRASE_SPACE` so later typing habits (fillers) never split it, and
+`join_phrases` turns that back into plain text.
+
 Choices draw from a `Draws` stream of uniforms, so generation is seeded and fast (no per-choice
 numpy call). Alternatives are ``"template"`` (weight 1) or ``("template", weight)``.
 """
@@ -32,6 +36,13 @@ _RULE, _FRAME, _ENTITY = 0, 1, 2
 _SPACES = re.compile(r"\s+")
 _SPACE_BEFORE_PUNCTUATION = re.compile(r" ([,?!.])")
 _WORD = re.compile(r"[a-z0-9]+(?:'[a-z0-9]+)*")
+PHRASE_SPACE = "\u2060"  # WORD JOINER: not whitespace, so phrases survive `str.split(" ")`.
+
+
+def join_phrases(text: str) -> str:
+    """Plain text from `Grammar.expand_phrases` output: single spaces, none before ``, ? ! .``."""
+    text = _SPACES.sub(" ", text.replace(PHRASE_SPACE, " ")).strip()
+    return _SPACE_BEFORE_PUNCTUATION.sub(r"\1", text)
 
 
 class Draws:
@@ -149,12 +160,13 @@ class Grammar:
             self._rules[name].fill(compiled, weights)
 
     def _compile(self, template: str, rule: str) -> tuple:
-        sequence, end = self._parse_sequence(template, 0, rule)
+        sequence, end = self._parse_sequence(template, 0, rule, in_choice=False)
         if end != len(template):
             raise ValueError(f"rule {rule!r}: unbalanced {template[end]!r} in {template!r}")
         return sequence
 
-    def _parse_sequence(self, text: str, start: int, rule: str) -> tuple[tuple, int]:
+    def _parse_sequence(self, text: str, start: int, rule: str, *,
+                        in_choice: bool) -> tuple[tuple, int]:
         items: list = []
         literal: list[str] = []
         i = start
@@ -175,7 +187,7 @@ class Grammar:
                     options = []
                     i += 1
                     while True:
-                        option, i = self._parse_sequence(text, i, rule)
+                        option, i = self._parse_sequence(text, i, rule, in_choice=True)
                         options.append(option)
                         if i >= len(text):
                             raise ValueError(f"rule {rule!r}: unclosed {char!r} in {text!r}")
@@ -192,7 +204,7 @@ class Grammar:
                     choice.fill(options, [1.0] * len(options))
                     items.append((_RULE, choice))
             else:
-                literal.append(char)
+                literal.append(PHRASE_SPACE if in_choice and char == " " else char)
                 i += 1
         if literal:
             items.append("".join(literal))
@@ -216,7 +228,13 @@ class Grammar:
     def expand(
         self, start: str, draw: Callable[[], float], entities: Mapping[str, Sequence[str]]
     ) -> str:
-        """Expands rule `start` into one message.
+        """Expands rule `start` into one message of plain text (see `expand_phrases`)."""
+        return join_phrases(self.expand_phrases(start, draw, entities))
+
+    def expand_phrases(
+        self, start: str, draw: Callable[[], float], entities: Mapping[str, Sequence[str]]
+    ) -> str:
+        """Expands rule `start` into one message whose phrases are joined by `PHRASE_SPACE`.
 
         Args:
             start: The start rule.
@@ -224,7 +242,8 @@ class Grammar:
             entities: The user's entity slots (``{@slot}``), each a non-empty list of values.
 
         Returns:
-            The message, with spaces normalised (single, none before ``, ? ! .``).
+            The message, words separated by single spaces (none before ``, ? ! .``) and the
+            words of one phrase by `PHRASE_SPACE`.
         """
         out: list[str] = []
         frames: dict[str, Mapping[str, tuple[str, ...]]] = {}
@@ -246,7 +265,7 @@ class Grammar:
                         values = self._frame(item[1], draw, frames)[item[2]]
                     else:
                         values = entities[item[1]]
-                    value = values[int(draw() * len(values))]
+                    value = values[int(draw() * len(values))].replace(" ", PHRASE_SPACE)
                     slots[item] = value
                 out.append(value)
 

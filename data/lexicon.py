@@ -81,6 +81,10 @@ STREETS = tuple(
 
 STREET_KINDS = ("street", "avenue", "road", "drive", "lane", "boulevard")
 
+# Filler words people sprinkle into chat ("it was literally so good"); each user has favourites.
+FILLERS = ("like", "literally", "honestly", "just", "really", "actually", "lowkey", "basically",
+           "totally", "kinda", "um", "tbh")
+
 PET_KINDS = ("dog", "cat", "puppy", "kitten", "bunny", "hamster", "parrot", "lizard")
 
 MASCOTS = tuple(

@@ -16,6 +16,7 @@ import numpy as np
 from data.config import GenerationConfig
 from data.grammar import Draws, FrameTable
 from data.lexicon import (
+    FILLERS,
     FIRST_NAMES,
     MASCOTS,
     NAME_CODAS,
@@ -53,6 +54,9 @@ class UserProfile:
         capitalize: Probability that a chat message is typed with capitals ("I'm", "Maya").
         drop_punctuation: Probability of leaving the final ``?``/``!`` off.
         abbreviates: Types "u", "ur", "tmrw" in chat.
+        fillers: The user's favourite filler words ("literally", "like"), most used first.
+        filler_rate: Probability of a filler before each word of a chat message (after the
+            first): casual typists use them a lot, careful ones hardly ever.
         entities: The user's own entity slots (``{@friend}``, ``{@pet}``, ...), each non-empty.
         unique_words: Lower-case words only this user has (their generated nicknames).
         timestamps: One ISO 8601 UTC timestamp per message, chronological.
@@ -64,6 +68,8 @@ class UserProfile:
     capitalize: float
     drop_punctuation: float
     abbreviates: bool
+    fillers: tuple[str, ...]
+    filler_rate: float
     entities: dict[str, tuple[str, ...]]
     unique_words: tuple[str, ...]
     timestamps: tuple[str, ...]
@@ -174,7 +180,7 @@ def make_user(
     rng = np.random.default_rng([config.seed, 0, index])
     draw = Draws(rng, block=256).next
     mixture = _mixture(rng, config.alpha, interests)
-    query_share = float(rng.beta(2.0, 2.0))
+    query_share = float(rng.beta(2.0, 4.0))
     kind = draw()  # Lower-case typists, careful typists, and in between.
     capitalize = 0.05 if kind < 0.4 else (0.9 if kind < 0.8 else 0.45)
     drop_punctuation = round(draw() * 0.8, 3)
@@ -210,6 +216,8 @@ def make_user(
         "cafe": (cafe,),
         "gym": (_pick(draw, _GYMS),),
     }
+    fillers = tuple(dict.fromkeys(_pick(draw, FILLERS) for _ in range(3)))
+    filler_rate = round(float(rng.beta(1.5, 6.0)), 3)
     count = _message_count(
         rng, config.mean_messages, config.message_sigma, config.min_messages, config.max_messages
     )
@@ -220,6 +228,8 @@ def make_user(
         capitalize=capitalize,
         drop_punctuation=drop_punctuation,
         abbreviates=abbreviates,
+        fillers=fillers,
+        filler_rate=filler_rate,
         entities=entities,
         unique_words=(pet.lower(), nick.lower()),
         timestamps=_timestamps(rng, count, config.start, config.days),

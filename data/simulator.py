@@ -16,7 +16,7 @@ from typing import Callable, Optional
 import numpy as np
 
 from data.config import GenerationConfig
-from data.grammar import Draws
+from data.grammar import Draws, join_phrases
 from data.interests import START_RULES, Interest, build_interests
 from data.lexicon import FIRST_NAMES, MASCOTS, NEIGHBOURHOODS, STREETS, SURNAMES, TOWNS
 from data.population import NicknameMaker, UserProfile, build_league, make_user
@@ -27,6 +27,8 @@ _ABBREVIATIONS = {
     "you": "u", "your": "ur", "tomorrow": "tmrw", "please": "pls", "because": "bc",
     "okay": "ok", "thanks": "thx", "tonight": "tonite", "probably": "prob",
 }  # fmt: skip
+# Nobody types "the literally game": no filler right after these.
+_DETERMINERS = frozenset({"the", "a", "an", "my", "your", "our", "his", "her", "their"})
 _ABBREVIATABLE = re.compile(r"\b(" + "|".join(_ABBREVIATIONS) + r")\b")
 
 
@@ -82,19 +84,22 @@ class Simulator:
             choice = bisect_right(cumulative, draw() * cumulative[-1])
             interest = self.interests[min(choice, len(self.interests) - 1)]
             kind = "query" if draw() < profile.query_share else "chat"
-            text = interest.grammar.expand(START_RULES[kind], draw, profile.entities)
+            text = interest.grammar.expand_phrases(START_RULES[kind], draw, profile.entities)
             text = type_like(profile, text, kind, draw)
             records.append(TypingRecord(profile.user_id, text, timestamp, interest.name))
         return records
 
 
 def type_like(profile: UserProfile, text: str, kind: str, draw: Callable[[], float]) -> str:
-    """Applies the user's typing habits to a generated message.
+    """Applies the user's typing habits to a generated message (`Grammar.expand_phrases`).
 
-    Search queries are mostly typed in lower case; chat follows the user's capitalisation habit.
+    Search queries are mostly typed in lower case; chat gets the user's fillers and follows
+    their capitalisation habit.
     """
     if kind == "query":
+        text = join_phrases(text)
         return text.lower() if draw() < 0.85 else text
+    text = join_phrases(add_fillers(text, profile, draw))
     if profile.abbreviates:
         text = _ABBREVIATABLE.sub(lambda m: _ABBREVIATIONS[m.group(1)], text)
     if text[-1] in "?!" and draw() < profile.drop_punctuation:
@@ -103,6 +108,31 @@ def type_like(profile: UserProfile, text: str, kind: str, draw: Callable[[], flo
         text = _PRONOUN_I.sub("I", text)
         return text[0].upper() + text[1:]
     return text.lower()
+
+
+def add_fillers(text: str, profile: UserProfile, draw: Callable[[], float]) -> str:
+    """Puts the user's filler words ("like", "literally") before some words of a message.
+
+    `text` is `Grammar.expand_phrases` output: fillers never split a phrase. Each word after
+    the first gets one with probability `profile.filler_rate`; the filler is
+    the user's first favourite most often. Fillers carry no information about what comes next,
+    so a model that sees only the last two words loses its context after one, while a model
+    reading the whole message does not.
+    """
+    words = text.split(" ")
+    out = words[:1]
+    for word in words[1:]:
+        if out[-1].lower() not in _DETERMINERS and draw() < profile.filler_rate:
+            out.append(_favourite(profile.fillers, draw()))
+        out.append(word)
+    return " ".join(out)
+
+
+def _favourite(choices: Sequence[str], uniform: float) -> str:
+    # Weights 4:2:1 over the user's favourites, first most used.
+    weights = [4.0 / 2**i for i in range(len(choices))]
+    return choices[min(bisect_right(list(accumulate(weights)), uniform * sum(weights)),
+                       len(choices) - 1)]
 
 
 def generate_records(

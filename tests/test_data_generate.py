@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import re
 from collections import Counter, defaultdict
@@ -12,11 +13,12 @@ import pytest
 
 from data.config import GenerationConfig
 from data.generate import main
-from data.grammar import Draws
+from data.grammar import PHRASE_SPACE, Draws
 from data.interests import interest_specs
+from data.lexicon import FILLERS
 from data.population import HOURLY_ACTIVITY, build_league, user_id_for
 from data.records import read_records
-from data.simulator import Simulator, generate_records, topic_shares
+from data.simulator import Simulator, add_fillers, generate_records, topic_shares
 
 _WORD = re.compile(r"[a-z0-9]+(?:'[a-z0-9]+)*")
 
@@ -175,6 +177,30 @@ def test_text_looks_typed(small_world):
     assert all(t == t.strip() and "  " not in t for t in texts)
 
 
+def test_fillers_go_between_phrases_and_never_after_a_determiner(small_world):
+    profiles, _, _ = small_world
+    chatty = dataclasses.replace(profiles[0], fillers=("literally", "like"), filler_rate=1.0)
+    draw = Draws(np.random.default_rng(0)).next
+
+    words = add_fillers(f"the game at mario{PHRASE_SPACE}kart was fun", chatty, draw).split(" ")
+
+    assert words[:2] == ["the", "game"]
+    assert words[3::2] == ["at", f"mario{PHRASE_SPACE}kart", "was", "fun"]
+    assert set(words[2::2]) <= {"literally", "like"} and len(words) == 10
+
+
+def test_users_type_their_own_fillers_at_their_own_rate(small_world):
+    profiles, by_user, _ = small_world
+    shares = []
+    for profile in profiles:
+        words = [w for r in by_user[profile.user_id] for w in r.text.lower().split()]
+        shares.append(sum(w in profile.fillers for w in words) / len(words))
+
+    rates = [p.filler_rate for p in profiles]
+    assert np.corrcoef(rates, shares)[0, 1] > 0.8
+    assert max(shares) > 0.05
+
+
 def cooking_dishes() -> dict[str, set[str]]:
     spec = next(s for s in interest_specs(build_league(0, 10)) if s.name == "cooking")
     return {e["name"][0]: set(e["ingredient"]) for e in spec.frames["dish"].entries}
@@ -210,7 +236,9 @@ def test_early_word_decides_a_later_word_beyond_a_trigram_window():
 def test_generated_corpus_keeps_dish_and_ingredient_together():
     dishes = cooking_dishes()
     names = "|".join(sorted(map(re.escape, dishes), key=len, reverse=True))
-    pattern = re.compile(rf"i'm making ({names}) .*, do we (?:still have|have any) (.+?)\??$")
+    fillers = "|".join(FILLERS)
+    pattern = re.compile(rf"i'm making ({names}) .*, do we (?:still have|have any) "
+                         rf"(?:(?:{fillers}) )?(.+?)\??$")
     records = generate_records(GenerationConfig(users=150, seed=2, alpha=5.0, mean_messages=30.0))
 
     matches = [m for r in records if (m := pattern.search(r.text.lower()))]

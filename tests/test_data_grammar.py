@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from data.grammar import Draws, FrameTable, Grammar
+from data.grammar import PHRASE_SPACE, Draws, FrameTable, Grammar, join_phrases
 
 PETS = FrameTable.parse(
     """
@@ -52,6 +52,20 @@ def test_inline_choices_optional_parts_and_spacing():
         for hi in ("hi", "hey")
         for name in ("", " Ann")
     }
+
+
+def test_slot_values_and_inline_choices_stay_whole_phrases():
+    grammar = Grammar({"start": ["(want to|wanna) play {@game} at {place} now"],
+                       "place": ["my house"]}, {})  # fmt: skip
+    draw = Draws(np.random.default_rng(1), block=16).next
+
+    phrased = {grammar.expand_phrases("start", draw, {"game": ("mario kart",)})
+               for _ in range(50)}
+
+    assert phrased == {f"{want} play mario{PHRASE_SPACE}kart at my house now"
+                       for want in (f"want{PHRASE_SPACE}to", "wanna")}  # fmt: skip
+    assert {join_phrases(text) for text in phrased} == {
+        "want to play mario kart at my house now", "wanna play mario kart at my house now"}
 
 
 def test_weights_shape_frequencies():
