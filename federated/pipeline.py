@@ -71,7 +71,7 @@ def train(workspace: Workspace) -> dict[str, Any]:
             .convert_variables_to_arrays())
         history = []
         if workspace.resume_round:
-            state = _restore(state, run_dir, workspace.resume_round)
+            state = _restore(state, task.training.state_type, run_dir, workspace.resume_round)
             history = read_history(run_dir / "metrics.csv")[: workspace.resume_round]
             print(f"resuming {run_dir} after round {workspace.resume_round}")
         state, history, final_eval = run_rounds(task, config, run_dir, state=state,
@@ -104,9 +104,12 @@ def train(workspace: Workspace) -> dict[str, Any]:
     return summary
 
 
-def _restore(template: Any, run_dir, round_number: int) -> Any:
+def _restore(template: Any, state_type: tff.FederatedType, run_dir, round_number: int) -> Any:
     """The state checkpointed after `round_number`, in the structure of `template`."""
-    expected = [np.shape(leaf) for leaf in tf.nest.flatten(template)]
+    # Shapes from the state's type, not from `template`: tree-DP noise buffers grow with
+    # the rounds, and their type leaves that dimension open (None).
+    expected = [tuple(spec.shape.as_list()) for spec in
+                tf.nest.flatten(tff.types.type_to_tf_tensor_specs(state_type.member))]
     leaves = checkpoint.load_leaves(run_dir / "checkpoints", round_number, expected)
     return tf.nest.pack_sequence_as(template, leaves)
 

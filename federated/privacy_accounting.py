@@ -9,7 +9,9 @@ z * C is added to the sum. The event must match how clients were sampled:
   (neighbours add or remove a user; the clipped sum changes by at most C).
 - "without-replacement": each round draws exactly `clients` distinct users uniformly, as
   `federated.sampling.sample_clients` does. Neighbours replace one user's data (the user
-  count is public), so the clipped sum can change by 2C: the accountant is given z / 2.
+  count is public), so the clipped sum can change by 2C: the accountant, which takes the
+  noise relative to the sum's sensitivity, is given z / 2 (dp_accounting 0.4.3 does not
+  halve it itself: google/differential-privacy#378).
 - "shuffled-epochs" (tree aggregation, DP-FTRL): each epoch is a fresh permutation of the
   users cut into rounds of `clients`, so a user trains at most once per epoch, and the
   tree restarts every epoch. Neighbours replace one user's data with a zero record

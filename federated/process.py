@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 
 import tensorflow_federated as tff
@@ -45,6 +46,21 @@ def server_optimizer(config: OptimizerConfig) -> tff.learning.optimizers.Optimiz
         config.server_learning_rate, momentum=config.server_momentum)
 
 
+class _QuietTracingNoise(logging.Filter):
+    """Drops two messages that TFF's aggregators trigger on every trace: TF's "Object was
+    never used" tracebacks about the range asserts of secure sums (hundreds of lines per
+    run), and tensor_encoding's note on bit-packing to fewer than 8 bits."""
+
+    NOISE = ("Object was never used", "This code path can temporarily allocate extra memory")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        return not any(noise in message for noise in self.NOISE)
+
+
+_QUIET_TRACING_NOISE = _QuietTracingNoise()
+
+
 def build_training_process(
     model_fn: Callable[[], tff.learning.models.VariableModel],
     config: TrainConfig,
@@ -56,6 +72,8 @@ def build_training_process(
     Clients are weighted by their examples, except under differential privacy, which
     needs every user to weigh the same (`users`: how many the clients are drawn from).
     """
+    for logger in (logging.getLogger("tensorflow"), logging.getLogger()):
+        logger.addFilter(_QUIET_TRACING_NOISE)  # Added once, however often this is called.
     record_specs = tff.types.type_to_tf_tensor_specs(
         tff.learning.models.weights_type_from_model(model_fn).trainable)
     build = (tff.learning.algorithms.build_unweighted_fed_avg if config.privacy.dp

@@ -16,9 +16,13 @@ from data.simulator import generate_records
 
 tff = pytest.importorskip("tensorflow_federated")
 
+import tensorflow as tf  # noqa: E402
+
+from federated import checkpoint  # noqa: E402
 from federated.client_data import build_client_datasets, encode_users  # noqa: E402
 from federated.compression import upload_summary  # noqa: E402
 from federated.config import OptimizerConfig, PrivacyConfig, TrainConfig  # noqa: E402
+from federated.pipeline import _restore  # noqa: E402
 from federated.privacy_accounting import epsilon  # noqa: E402
 from federated.process import build_training_process, make_model_fn  # noqa: E402
 from federated.runtime import tff_worker  # noqa: E402
@@ -62,7 +66,7 @@ def process_for(world, config: TrainConfig):
 
 def run_rounds(world, process, rounds: int = 1):
     """Trains every client for `rounds` rounds from the same start; returns the start
-    weights, the final weights and each round's metrics."""
+    weights, the final state and each round's metrics."""
     model_config, datasets = world
     start = tff.learning.models.ModelWeights.from_model(
         build_model(model_config, seed=1)).convert_variables_to_arrays()
@@ -72,7 +76,11 @@ def run_rounds(world, process, rounds: int = 1):
         output = process.next(state, datasets)
         state = output.state
         metrics.append(output.metrics)
-    return start.trainable, process.get_model_weights(state).trainable, metrics
+    return start.trainable, state, metrics
+
+
+def trained(process, state):
+    return process.get_model_weights(state).trainable
 
 
 def distance(a, b) -> float:
@@ -85,11 +93,12 @@ def test_trainer_reports_the_privacy_spent_and_upload_size(tmp_path, capsys):
     write_records(histories, generate_records(GenerationConfig(users=12, seed=3,
                                                                mean_messages=12)))
 
-    assert main(["--data", str(histories), "--out", str(tmp_path / "run"), "--rounds", "4",
-                 "--vocab-size", "60", "--embedding-dim", "8", "--lstm-units", "16",
-                 "--max-words", "8", "--clients-per-round", "3", "--eval-every", "4",
-                 "--eval-fraction", "0.25", "--dp-noise-multiplier", "2",
-                 "--dp-mechanism", "tree", "--secure-aggregation"]) == 0
+    args = ["--data", str(histories), "--out", str(tmp_path / "run"), "--vocab-size", "60",
+            "--embedding-dim", "8", "--lstm-units", "16", "--max-words", "8",
+            "--clients-per-round", "3", "--eval-every", "4", "--eval-fraction", "0.25",
+            "--dp-noise-multiplier", "2", "--dp-mechanism", "tree", "--secure-aggregation"]
+    # Three rounds are an epoch of the 9 training users; the fourth starts a new tree.
+    assert main([*args, "--rounds", "4"]) == 0
 
     summary = json.loads((tmp_path / "run" / "summary.json").read_text())
     dp = summary["dp"]
@@ -113,8 +122,9 @@ def test_secure_aggregation_leaves_no_unsecure_sum_and_matches_the_plain_mean(wo
     with pytest.raises(AssertionError, match="Expected no unsecure aggregations"):
         tff.test.assert_not_contains_unsecure_aggregation(plain_process.next)
 
-    start, plain, plain_metrics = run_rounds(world, plain_process)
-    _, secure, secure_metrics = run_rounds(world, secure_process)
+    start, plain_state, plain_metrics = run_rounds(world, plain_process)
+    _, secure_state, secure_metrics = run_rounds(world, secure_process)
+    plain, secure = trained(plain_process, plain_state), trained(secure_process, secure_state)
     # The secure sum's 32-bit fixed point is all that separates the two.
     assert distance(secure, plain) < 1e-4 * distance(plain, start)
     assert secure_metrics[0]["client_work"]["train"]["loss"] == pytest.approx(
@@ -125,8 +135,10 @@ def test_secure_aggregation_leaves_no_unsecure_sum_and_matches_the_plain_mean(wo
 @pytest.mark.filterwarnings("ignore:A significant amount of noise")
 def test_adaptive_dp_noise_has_the_configured_size(world):
     clip, noise = 1e-3, 0.8
-    start, noised, _ = run_rounds(world, process_for(world, configured(
-        privacy=PrivacyConfig(dp_noise_multiplier=noise, dp_clip=clip))))
+    process = process_for(world, configured(privacy=PrivacyConfig(
+        dp_noise_multiplier=noise, dp_clip=clip)))
+    start, state, _ = run_rounds(world, process)
+    noised = trained(process, state)
 
     # TFF raises the noise on the updates a little so that, with the noise on the clipped
     # count that adapts the clip norm, the total noise multiplier is `noise`.
@@ -139,33 +151,44 @@ def test_adaptive_dp_noise_has_the_configured_size(world):
     assert expected > 5 * clip
 
 
-def test_dp_tree_with_secure_aggregation_composes(world):
+def test_dp_tree_with_secure_aggregation_composes_and_resumes_exactly(world, tmp_path):
     config = configured(privacy=PrivacyConfig(dp_noise_multiplier=1.0, dp_mechanism="tree",
                                               dp_clip=0.5, secure_aggregation=True),
                         aggregator="robust")
     process = process_for(world, config)
     tff.test.assert_not_contains_unsecure_aggregation(process.next)
 
-    start, trained, metrics = run_rounds(world, process, rounds=2)
+    start, state, metrics = run_rounds(world, process, rounds=2)
 
     dp = metrics[-1]["aggregator"]["zeroing"]
     assert dp["dp_query_metrics"]["tree_agg_dpftrl_clip"] == pytest.approx(0.5)
     assert dp["dp"]["secure_upper_threshold"] == pytest.approx(0.5)
-    assert all(np.all(np.isfinite(w)) for w in trained) and distance(trained, start) > 0
+    assert all(np.all(np.isfinite(w)) for w in trained(process, state))
+    # The tree's noise buffers have grown since `initialize`; its noise comes from seeds in
+    # the state, so a restored state continues exactly as the uninterrupted one.
+    checkpoint.save_leaves(tmp_path / "checkpoints", 2,
+                           [np.asarray(leaf) for leaf in tf.nest.flatten(state)])
+    restored = _restore(process.initialize(), process.state_type, tmp_path, 2)
+    _, datasets = world
+    assert distance(trained(process, process.next(restored, datasets).state),
+                    trained(process, process.next(state, datasets).state)) == 0
+    assert distance(trained(process, state), start) > 0
 
 
 def test_compressed_updates_are_smaller_and_still_train(world):
     config = configured(privacy=PrivacyConfig(compress_bits=8), aggregator="robust",
                         optimizers=OptimizerConfig())
-    start, trained, metrics = run_rounds(world, process_for(world, config), rounds=3)
+    process = process_for(world, config)
+    start, state, metrics = run_rounds(world, process, rounds=3)
 
     losses = [float(m["client_work"]["train"]["loss"]) for m in metrics]
     assert losses[2] < losses[1] < losses[0], losses
-    upload = upload_summary(trained, config.privacy)
+    weights = trained(process, state)
+    upload = upload_summary(weights, config.privacy)
     # Matrices: 8-bit values packed 28 bits to an int32, plus their min and max; vectors
     # go as float32.
     expected = sum(4 * math.ceil(w.size * 8 / 28) + 8 if w.ndim >= 2 else 4 * w.size
-                   for w in trained)
+                   for w in weights)
     assert upload["bytes_per_update"] == expected
     assert upload["bytes_per_update"] < 0.35 * upload["uncompressed_bytes_per_update"]
     assert upload["uncompressed_bytes_per_update"] == 4 * sum(w.size for w in start)

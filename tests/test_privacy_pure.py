@@ -1,12 +1,15 @@
-"""Privacy options without TensorFlow: the accountant, shuffled-epoch sampling, the config."""
+"""Privacy options without TensorFlow: the accountant, shuffled-epoch sampling, the config,
+checkpoints of states that grow."""
 
 from __future__ import annotations
 
 import math
 import sys
 
+import numpy as np
 import pytest
 
+from federated import checkpoint
 from federated.config import PrivacyConfig, TrainConfig
 from federated.privacy_accounting import SAMPLINGS, epsilon, privacy_spent
 from federated.sampling import shuffled_epoch_clients
@@ -178,3 +181,13 @@ def test_adaptive_clipping_needs_noise_below_a_tenth_of_the_clients():
                                                             dp_mechanism="tree"))
     with pytest.raises(ValueError, match="needs fewer than clients-per-round / 10"):
         TrainConfig(clients_per_round=20, privacy=PrivacyConfig(dp_noise_multiplier=2.0))
+
+
+def test_checkpoint_leaves_may_grow_where_the_state_type_leaves_a_dimension_open(tmp_path):
+    # Tree DP's noise buffers gain rows as rounds pass; their type says [None, ...].
+    checkpoint.save_leaves(tmp_path, 2, [np.zeros((2, 3)), np.zeros(4)])
+
+    assert [leaf.shape for leaf in checkpoint.load_leaves(tmp_path, 2, [(None, 3), (4,)])] == [
+        (2, 3), (4,)]
+    with pytest.raises(ValueError, match="other settings"):
+        checkpoint.load_leaves(tmp_path, 2, [(None, 4), (4,)])
