@@ -11,8 +11,9 @@ from model.config import ModelConfig
 
 SERVER_OPTIMIZERS = ("adam", "yogi", "sgdm")
 AGGREGATORS = ("robust", "mean")
-# Aggregators that only need the sum of the client updates: the ones secure aggregation and
-# differential privacy can be combined with (an aggregator needing every update is not).
+# Aggregators that only need the sum of the client updates: the ones secure aggregation,
+# differential privacy and compression (a quantizing sum) can be combined with; an
+# aggregator that needs every update on the server (a median) is refused with them.
 SUM_AGGREGATORS = ("robust", "mean")
 DP_MECHANISMS = ("adaptive", "tree")
 
@@ -208,15 +209,17 @@ class TrainConfig:
 
     def _check_privacy(self) -> None:
         privacy = self.privacy
-        if ((privacy.secure_aggregation or privacy.dp)
-                and self.aggregator not in SUM_AGGREGATORS):
+        sums_only = (privacy.secure_aggregation or privacy.dp
+                     or privacy.compress_bits is not None)
+        if sums_only and self.aggregator not in SUM_AGGREGATORS:
             raise ValueError(f"--aggregator {self.aggregator} needs every client's update on "
-                             "the server: it cannot be combined with --secure-aggregation or "
-                             "--dp-noise-multiplier")
+                             "the server: it cannot be combined with --secure-aggregation, "
+                             "--dp-noise-multiplier or --compress")
         if privacy.dp and privacy.mechanism == "adaptive" and (
                 privacy.dp_noise_multiplier >= self.clients_per_round / 10):
-            # TFF spends part of the noise on the clip estimate, with a noise of 5% of the
-            # clients per round: too little for a larger total noise multiplier.
+            # TFF noises the clipped count that adapts the clip norm with a standard
+            # deviation of 5% of the clients per round and raises the updates' noise so the
+            # total is Z; from Z = clients / 10 on, no noise on the updates can make it up.
             raise ValueError(f"--dp-noise-multiplier {privacy.dp_noise_multiplier} with "
                              "adaptive clipping needs fewer than clients-per-round / 10 "
                              f"(= {self.clients_per_round / 10:g}); raise --clients-per-round "

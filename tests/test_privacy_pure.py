@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from federated import checkpoint
+from federated import config as config_module
 from federated.config import PrivacyConfig, TrainConfig
 from federated.privacy_accounting import SAMPLINGS, epsilon, privacy_spent
 from federated.sampling import shuffled_epoch_clients
@@ -191,3 +192,15 @@ def test_checkpoint_leaves_may_grow_where_the_state_type_leaves_a_dimension_open
         (2, 3), (4,)]
     with pytest.raises(ValueError, match="other settings"):
         checkpoint.load_leaves(tmp_path, 2, [(None, 4), (4,)])
+
+
+@pytest.mark.parametrize("privacy", [PrivacyConfig(secure_aggregation=True),
+                                     PrivacyConfig(dp_noise_multiplier=1.0),
+                                     PrivacyConfig(compress_bits=8)])
+def test_an_aggregator_that_needs_every_update_is_refused_with_sums_only(monkeypatch, privacy):
+    # A coordinate-wise median is such an aggregator: it is not in SUM_AGGREGATORS.
+    monkeypatch.setattr(config_module, "AGGREGATORS", (*config_module.AGGREGATORS, "median"))
+    TrainConfig(aggregator="median")
+
+    with pytest.raises(ValueError, match="--aggregator median needs every client's update"):
+        TrainConfig(aggregator="median", privacy=privacy)
