@@ -75,8 +75,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     examples = encode_users(train_texts, vocab, max_words=config.max_words)
     datasets = build_client_datasets(examples, batch_size=config.batch_size, epochs=1,
                                      shuffle_seed=config.seed)
-    process = build_training_process(make_model_fn(model_config, seed=config.seed),
-                                     config.optimizers, aggregator=config.aggregator)
+    process = build_training_process(make_model_fn(model_config, seed=config.seed), config,
+                                     users=len(datasets))
 
     def round_clients(round_number: int) -> list[str]:
         return sample_clients(list(datasets), count=config.clients_per_round,

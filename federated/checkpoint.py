@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
+from typing import Optional
 
 import numpy as np
 
@@ -47,12 +48,19 @@ def save_leaves(directory: str | os.PathLike, round_number: int,
 
 
 def load_leaves(directory: str | os.PathLike, round_number: int,
-                expected_shapes: list[tuple[int, ...]]) -> list[np.ndarray]:
-    """Loads the state arrays of `round_number`, checking them against `expected_shapes`."""
+                expected_shapes: list[tuple[Optional[int], ...]]) -> list[np.ndarray]:
+    """Loads the state arrays of `round_number`, checking them against `expected_shapes`
+    (a None dimension matches any size)."""
     path = checkpoint_path(Path(directory), round_number)
     with np.load(path) as stored:
         leaves = [stored[f"arr_{i}"] for i in range(len(stored.files))]
-    if [leaf.shape for leaf in leaves] != [tuple(shape) for shape in expected_shapes]:
+    if len(leaves) != len(expected_shapes) or not all(
+            _fits(leaf.shape, shape) for leaf, shape in zip(leaves, expected_shapes)):
         raise ValueError(f"{path} does not fit this model and optimizer; it was written by a "
                          "run with other settings")
     return leaves
+
+
+def _fits(shape: tuple[int, ...], expected: tuple[Optional[int], ...]) -> bool:
+    return len(shape) == len(expected) and all(
+        want is None or have == want for have, want in zip(shape, expected))

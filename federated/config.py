@@ -5,12 +5,22 @@ from __future__ import annotations
 import dataclasses
 import json
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Optional
 
 from model.config import ModelConfig
 
 SERVER_OPTIMIZERS = ("adam", "yogi", "sgdm")
 AGGREGATORS = ("robust", "mean")
+# Aggregators that only need the sum of the client updates: the ones secure aggregation,
+# differential privacy and compression (a quantizing sum) can be combined with; an
+# aggregator that needs every update on the server (a median) is refused with them.
+SUM_AGGREGATORS = ("robust", "mean")
+DP_MECHANISMS = ("adaptive", "tree")
+
+# About the median norm of a client update of the default model on the demo data (robust
+# aggregation's 80th-percentile estimate settles near 1.6 by round 10).
+DEFAULT_DP_CLIP = 1.0
+MAX_COMPRESS_BITS = 8
 
 # Settings that may differ between a run and its resumption: they change how long or how
 # fast it runs, not what it computes.
@@ -62,6 +72,89 @@ class RuntimeConfig:
 
 
 @dataclass(frozen=True)
+class PrivacyConfig:
+    """Secure aggregation, user-level differential privacy and compressed uploads.
+
+    Attributes:
+        secure_aggregation: clients' updates (and training metrics) reach the server only
+            as a sum, through TFF's secure-sum intrinsics.
+        dp_noise_multiplier: turns on user-level differential privacy: each client update is
+            clipped to an L2 norm and Gaussian noise of this many clip norms is added to
+            their sum. None: no differential privacy.
+        dp_mechanism: "adaptive" (DP-FedAvg: fresh noise each round, the clip norm adapts
+            to the median update norm; uniform sampling of clients) or "tree" (DP-FTRL:
+            noise correlated across rounds by tree aggregation, fixed clip norm; each user
+            trains at most once per epoch of shuffled users). None: "adaptive".
+        dp_clip: the clip norm ("tree") or its starting value ("adaptive"). None:
+            `DEFAULT_DP_CLIP`.
+        dp_delta: the delta of the reported (epsilon, delta). None: 1 / users^1.1.
+        compress_bits: quantize every weight matrix of an update to this many bits per
+            value before it is uploaded. None: no compression.
+    """
+
+    secure_aggregation: bool = False
+    dp_noise_multiplier: Optional[float] = None
+    dp_mechanism: Optional[str] = None
+    dp_clip: Optional[float] = None
+    dp_delta: Optional[float] = None
+    compress_bits: Optional[int] = None
+
+    def __post_init__(self):
+        if self.dp_noise_multiplier is None:
+            given = [f"--dp-{name}" for name in ("mechanism", "clip", "delta")
+                     if getattr(self, f"dp_{name}") is not None]
+            if given:
+                raise ValueError(f"{', '.join(given)} needs --dp-noise-multiplier")
+        elif self.dp_noise_multiplier <= 0:
+            raise ValueError(f"--dp-noise-multiplier must be > 0, got {self.dp_noise_multiplier}")
+        if self.dp_mechanism is not None and self.dp_mechanism not in DP_MECHANISMS:
+            raise ValueError(f"--dp-mechanism must be one of {DP_MECHANISMS}, "
+                             f"got {self.dp_mechanism!r}")
+        if self.dp_clip is not None and self.dp_clip <= 0:
+            raise ValueError(f"--dp-clip must be > 0, got {self.dp_clip}")
+        if self.dp_delta is not None and not 0 < self.dp_delta < 1:
+            raise ValueError(f"--dp-delta must be between 0 and 1, got {self.dp_delta}")
+        if self.compress_bits is not None:
+            if not 1 <= self.compress_bits <= MAX_COMPRESS_BITS:
+                raise ValueError(f"--compress-bits must be between 1 and {MAX_COMPRESS_BITS}, "
+                                 f"got {self.compress_bits}")
+            # TFF's quantizing sum (EncodedSumFactory) decodes each client's update on the
+            # server with that client's own range: neither a secure sum nor a DP clip bound
+            # survives that (rounding can push a clipped update past the clip norm).
+            if self.secure_aggregation:
+                raise ValueError("--compress cannot be combined with --secure-aggregation: "
+                                 "quantized updates are decoded one by one on the server")
+            if self.dp:
+                raise ValueError("--compress cannot be combined with --dp-noise-multiplier: "
+                                 "quantizing a clipped update can push it past the clip norm")
+
+    @property
+    def dp(self) -> bool:
+        """Whether the run is differentially private."""
+        return self.dp_noise_multiplier is not None
+
+    @property
+    def mechanism(self) -> str:
+        """The DP mechanism in effect (meaningful when `dp`)."""
+        return self.dp_mechanism or "adaptive"
+
+    @property
+    def clip(self) -> float:
+        """The DP clip norm in effect (the starting value for "adaptive")."""
+        return DEFAULT_DP_CLIP if self.dp_clip is None else self.dp_clip
+
+    @property
+    def sampling(self) -> str:
+        """How each round's clients are drawn (`federated.sampling.SAMPLERS`)."""
+        return ("shuffled-epochs" if self.dp and self.mechanism == "tree"
+                else "without-replacement")
+
+    def delta(self, users: int) -> float:
+        """The DP delta in effect for a population of `users`."""
+        return self.dp_delta if self.dp_delta is not None else users ** -1.1
+
+
+@dataclass(frozen=True)
 class TrainConfig:
     """Everything that decides what a training run computes.
 
@@ -82,6 +175,7 @@ class TrainConfig:
             adaptively estimated norm and zeroes extreme ones (keeps training stable when
             one client's local SGD blows up), "mean" is the plain weighted mean.
         runtime: TFF worker settings.
+        privacy: secure aggregation, differential privacy, compression.
     """
 
     rounds: int = 100
@@ -98,6 +192,7 @@ class TrainConfig:
     optimizers: OptimizerConfig = field(default_factory=OptimizerConfig)
     aggregator: str = "robust"
     runtime: RuntimeConfig = field(default_factory=RuntimeConfig)
+    privacy: PrivacyConfig = field(default_factory=PrivacyConfig)
 
     def __post_init__(self):
         for name in ("rounds", "clients_per_round", "eval_every", "vocab_words",
@@ -110,6 +205,25 @@ class TrainConfig:
             raise ValueError(f"--aggregator must be one of {AGGREGATORS}, got {self.aggregator!r}")
         if not 0 < self.eval_fraction < 1:
             raise ValueError(f"--eval-fraction must be between 0 and 1, got {self.eval_fraction}")
+        self._check_privacy()
+
+    def _check_privacy(self) -> None:
+        privacy = self.privacy
+        sums_only = (privacy.secure_aggregation or privacy.dp
+                     or privacy.compress_bits is not None)
+        if sums_only and self.aggregator not in SUM_AGGREGATORS:
+            raise ValueError(f"--aggregator {self.aggregator} needs every client's update on "
+                             "the server: it cannot be combined with --secure-aggregation, "
+                             "--dp-noise-multiplier or --compress")
+        if privacy.dp and privacy.mechanism == "adaptive" and (
+                privacy.dp_noise_multiplier >= self.clients_per_round / 10):
+            # TFF noises the clipped count that adapts the clip norm with a standard
+            # deviation of 5% of the clients per round and raises the updates' noise so the
+            # total is Z; from Z = clients / 10 on, no noise on the updates can make it up.
+            raise ValueError(f"--dp-noise-multiplier {privacy.dp_noise_multiplier} with "
+                             "adaptive clipping needs fewer than clients-per-round / 10 "
+                             f"(= {self.clients_per_round / 10:g}); raise --clients-per-round "
+                             "or use --dp-mechanism tree")
 
     def model_config(self, vocab_size: int) -> ModelConfig:
         """The network for a vocabulary of `vocab_size` ids."""
@@ -124,6 +238,7 @@ class TrainConfig:
         values = dict(values)
         values["optimizers"] = OptimizerConfig(**values["optimizers"])
         values["runtime"] = RuntimeConfig(**values["runtime"])
+        values["privacy"] = PrivacyConfig(**values.get("privacy", {}))  # Older runs: none.
         return cls(**values)
 
     def resume_conflicts(self, saved: TrainConfig) -> list[str]:

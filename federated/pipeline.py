@@ -16,9 +16,12 @@ from data.atomic_files import atomic_write_text
 from federated import checkpoint
 from federated.baselines import oov_rate, score, unigram_logits_fn
 from federated.client_data import build_client_datasets, encode_users
+from federated.compression import upload_summary
 from federated.history import read_history
+from federated.privacy_accounting import privacy_spent
 from federated.process import build_evaluation_process, build_training_process, make_model_fn
 from federated.runtime import tff_worker
+from federated.sampling import SAMPLERS
 from federated.training_loop import EvalMetrics, FederatedTask, run_rounds
 from federated.workspace import Workspace
 from model.export import ExportInfo, write_export
@@ -44,15 +47,15 @@ def train(workspace: Workspace) -> dict[str, Any]:
                          f"{len(train_examples)} training users with usable messages")
     model_fn = make_model_fn(model_config, seed=config.seed)
     task = FederatedTask(
-        training=build_training_process(model_fn, config.optimizers,
-                                        aggregator=config.aggregator),
+        training=build_training_process(model_fn, config, users=len(train_examples)),
         evaluation=build_evaluation_process(model_fn),
         train_datasets=build_client_datasets(train_examples, batch_size=config.batch_size,
                                              epochs=config.local_epochs,
                                              shuffle_seed=config.seed),
         eval_datasets=list(build_client_datasets(eval_examples,
                                                  batch_size=EVAL_BATCH_SIZE).values()),
-        device_clients=[d for d in workspace.device_clients if d in train_examples])
+        device_clients=[d for d in workspace.device_clients if d in train_examples],
+        sampler=SAMPLERS[config.privacy.sampling])
     run_dir = workspace.run_dir
     with tff_worker(config.runtime, log_path=run_dir / "worker.log"):
         # Initial weights come from an eager Keras model, not from TFF's traced one: they
@@ -68,7 +71,7 @@ def train(workspace: Workspace) -> dict[str, Any]:
             .convert_variables_to_arrays())
         history = []
         if workspace.resume_round:
-            state = _restore(state, run_dir, workspace.resume_round)
+            state = _restore(state, task.training.state_type, run_dir, workspace.resume_round)
             history = read_history(run_dir / "metrics.csv")[: workspace.resume_round]
             print(f"resuming {run_dir} after round {workspace.resume_round}")
         state, history, final_eval = run_rounds(task, config, run_dir, state=state,
@@ -93,13 +96,20 @@ def train(workspace: Workspace) -> dict[str, Any]:
                        eval_oov_rate=oov_rate(eval_targets),
                        train_users=len(train_examples), eval_users=len(eval_examples),
                        seconds=time.perf_counter() - started)
+    summary["dp"] = (privacy_spent(config.privacy, users=len(train_examples),
+                                   clients_per_round=config.clients_per_round,
+                                   rounds=len(history)) if config.privacy.dp else None)
+    summary["communication"] = upload_summary(model_weights.trainable, config.privacy)
     atomic_write_text(run_dir / SUMMARY_FILE, json.dumps(summary, indent=2) + "\n")
     return summary
 
 
-def _restore(template: Any, run_dir, round_number: int) -> Any:
+def _restore(template: Any, state_type: tff.FederatedType, run_dir, round_number: int) -> Any:
     """The state checkpointed after `round_number`, in the structure of `template`."""
-    expected = [np.shape(leaf) for leaf in tf.nest.flatten(template)]
+    # Shapes from the state's type, not from `template`: tree-DP noise buffers grow with
+    # the rounds, and their type leaves that dimension open (None).
+    expected = [tuple(spec.shape.as_list()) for spec in
+                tf.nest.flatten(tff.types.type_to_tf_tensor_specs(state_type.member))]
     leaves = checkpoint.load_leaves(run_dir / "checkpoints", round_number, expected)
     return tf.nest.pack_sequence_as(template, leaves)
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 
 import tensorflow_federated as tff
 
+from federated.aggregation import metrics_aggregator, model_aggregator
 from federated.client_data import element_spec
-from federated.config import OptimizerConfig
+from federated.config import OptimizerConfig, TrainConfig
 from model.config import ModelConfig
 from model.metrics import keyboard_metric_builders
 from model.network import build_model, next_word_loss
@@ -44,25 +46,45 @@ def server_optimizer(config: OptimizerConfig) -> tff.learning.optimizers.Optimiz
         config.server_learning_rate, momentum=config.server_momentum)
 
 
-def model_aggregator(name: str) -> tff.aggregators.WeightedAggregationFactory:
-    """The aggregator of client model updates named by `TrainConfig.aggregator`."""
-    if name == "robust":
-        return tff.learning.robust_aggregator(zeroing=True, clipping=True, weighted=True)
-    return tff.aggregators.MeanFactory()
+class _QuietTracingNoise(logging.Filter):
+    """Drops two messages that TFF's aggregators trigger on every trace: TF's "Object was
+    never used" tracebacks about the range asserts of secure sums (hundreds of lines per
+    run), and tensor_encoding's note on bit-packing to fewer than 8 bits."""
+
+    NOISE = ("Object was never used", "This code path can temporarily allocate extra memory")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        return not any(noise in message for noise in self.NOISE)
+
+
+_QUIET_TRACING_NOISE = _QuietTracingNoise()
 
 
 def build_training_process(
     model_fn: Callable[[], tff.learning.models.VariableModel],
-    optimizers: OptimizerConfig,
+    config: TrainConfig,
     *,
-    aggregator: str,
+    users: int,
 ) -> tff.learning.templates.LearningProcess:
-    """FedAvg weighted by client examples, plain SGD on clients, adaptive server optimizer."""
-    return tff.learning.algorithms.build_weighted_fed_avg(
+    """FedAvg: plain SGD on clients, adaptive server optimizer, `config`'s aggregation.
+
+    Clients are weighted by their examples, except under differential privacy, which
+    needs every user to weigh the same (`users`: how many the clients are drawn from).
+    """
+    for logger in (logging.getLogger("tensorflow"), logging.getLogger()):
+        logger.addFilter(_QUIET_TRACING_NOISE)  # Added once, however often this is called.
+    record_specs = tff.types.type_to_tf_tensor_specs(
+        tff.learning.models.weights_type_from_model(model_fn).trainable)
+    build = (tff.learning.algorithms.build_unweighted_fed_avg if config.privacy.dp
+             else tff.learning.algorithms.build_weighted_fed_avg)
+    return build(
         model_fn,
-        client_optimizer_fn=tff.learning.optimizers.build_sgdm(optimizers.client_learning_rate),
-        server_optimizer_fn=server_optimizer(optimizers),
-        model_aggregator=model_aggregator(aggregator),
+        client_optimizer_fn=tff.learning.optimizers.build_sgdm(
+            config.optimizers.client_learning_rate),
+        server_optimizer_fn=server_optimizer(config.optimizers),
+        model_aggregator=model_aggregator(config, users=users, record_specs=record_specs),
+        metrics_aggregator=metrics_aggregator(config.privacy),
         loop_implementation=LOOP,
     )
 

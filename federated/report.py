@@ -128,10 +128,13 @@ def build_report(config: ReportConfig, workspace: Workspace, export: ExportInfo,
               models["federated"]["top1_recall"] / models["centralized"]["top1_recall"],
               "federated_over_ngram_top1":
               models["federated"]["top1_recall"] / models["ngram"]["top1_recall"]}
+    summary = json.loads((config.run_dir / "summary.json").read_text(encoding="utf-8"))
     report.update(
         run={"run_dir": str(config.run_dir), "rounds_completed": len(history),
              "train_examples_processed": sum(row.train_examples for row in history),
-             "training_minutes": sum(row.seconds for row in history) / 60},
+             "training_minutes": sum(row.seconds for row in history) / 60,
+             # Runs trained before the privacy options have neither block.
+             "dp": summary.get("dp"), "communication": summary.get("communication")},
         ratios=ratios,
         goals={name: {"value": value, "target": GOALS[name], "met": value >= GOALS[name]}
                for name, value in ratios.items()},

@@ -66,10 +66,21 @@ def _learning(report: Mapping[str, Any]) -> Section:
         f"{run['rounds_completed']} rounds, {run['train_examples_processed']} examples "
         f"processed by clients (local epochs included), {run['training_minutes']:.1f} "
         "minutes of rounds. Train loss is measured on each round's sampled clients during "
-        "local training; evaluation on all held-out users.",
+        "local training; evaluation on all held-out users." + _privacy(run),
         Figure(report["plots"]["learning_curves"],
                "Loss and held-out recall against round and against wall-clock time"),
     ])
+
+
+def _privacy(run: Mapping[str, Any]) -> str:
+    """What the run's differential privacy guarantees, if it had any."""
+    dp = run.get("dp")
+    if not dp:
+        return ""
+    return (f" User-level differential privacy ({dp['mechanism']}, noise multiplier "
+            f"{dp['noise_multiplier']:g}, {dp['sampling']} sampling): epsilon "
+            f"{dp['epsilon']:.3g} at delta {dp['delta']:.2g} for the {dp['users']} training "
+            "users.")
 
 
 def _per_user(report: Mapping[str, Any]) -> Section:

@@ -86,6 +86,17 @@ def _wait_until_serving(process: subprocess.Popen, stub, config: RuntimeConfig) 
         time.sleep(0.1)
 
 
+def _compile(computation):
+    """Lowers a computation for the worker, which has no secure-aggregation protocol.
+
+    Secure sums (`--secure-aggregation`) become plain sums of the same fixed-point values,
+    as in TFF's test backend: the simulation computes what the protocol would, without its
+    cryptography. Computations without secure sums are left as they are.
+    """
+    computation = tff.backends.test.replace_secure_intrinsics_with_bodies(computation)
+    return tff.backends.native.desugar_and_transform_to_native(computation)
+
+
 @contextlib.contextmanager
 def tff_worker(config: RuntimeConfig = RuntimeConfig(),  # noqa: B008 (frozen, immutable)
                *, log_path: Path | None = None) -> Iterator[subprocess.Popen]:
@@ -116,7 +127,7 @@ def tff_worker(config: RuntimeConfig = RuntimeConfig(),  # noqa: B008 (frozen, i
 
         context = tff.framework.SyncExecutionContext(
             executor_fn=tff.framework.ResourceManagingExecutorFactory(executor_for),
-            compiler_fn=tff.backends.native.desugar_and_transform_to_native,
+            compiler_fn=_compile,
             transform_args=tff.tensorflow.transform_args,
             transform_result=tff.tensorflow.transform_result)
         with tff.framework.get_context_stack().install(context):

@@ -16,8 +16,12 @@ from pathlib import Path
 
 from federated.config import (
     AGGREGATORS,
+    DEFAULT_DP_CLIP,
+    DP_MECHANISMS,
+    MAX_COMPRESS_BITS,
     SERVER_OPTIMIZERS,
     OptimizerConfig,
+    PrivacyConfig,
     RuntimeConfig,
     TrainConfig,
 )
@@ -83,6 +87,32 @@ def build_parser() -> argparse.ArgumentParser:
     server.add_argument("--aggregator", choices=AGGREGATORS, default=defaults.aggregator,
                         help="robust: adaptive norm clipping and zeroing of client updates "
                              "(stable); mean: plain weighted mean (default %(default)s)")
+    privacy = parser.add_argument_group(
+        "privacy", "user-level DP, secure aggregation and compressed uploads (README: "
+        "Privacy options); --compress combines with neither of the other two")
+    privacy.add_argument("--secure-aggregation", action="store_true",
+                         help="the server receives client updates and metrics only as sums "
+                              "(TFF secure-sum intrinsics; simulated without cryptography)")
+    privacy.add_argument("--dp-noise-multiplier", type=float, metavar="Z",
+                         help="user-level differential privacy: clip each client update and "
+                              "add Gaussian noise of Z clip norms to their sum; clients weigh "
+                              "equally; summary.json reports (epsilon, delta)")
+    privacy.add_argument("--dp-mechanism", choices=DP_MECHANISMS,
+                         help="adaptive: DP-FedAvg, fresh noise each round, adaptive clip "
+                              "norm; tree: DP-FTRL, tree-correlated noise, fixed clip norm, "
+                              "each user at most once per epoch (default adaptive)")
+    privacy.add_argument("--dp-clip", type=float, metavar="C",
+                         help="L2 clip norm of a client update (tree), or its starting "
+                              f"value (adaptive) (default {DEFAULT_DP_CLIP})")
+    privacy.add_argument("--dp-delta", type=float, metavar="D",
+                         help="delta of the reported (epsilon, delta) "
+                              "(default 1 / training users^1.1)")
+    privacy.add_argument("--compress", action="store_true",
+                         help="upload client updates quantized to --compress-bits bits per "
+                              "weight-matrix value (stochastic rounding, bit-packed)")
+    privacy.add_argument("--compress-bits", type=int, metavar="B",
+                         help=f"bits per value, 1-{MAX_COMPRESS_BITS}; implies --compress "
+                              f"(default {MAX_COMPRESS_BITS})")
     model = parser.add_argument_group("model")
     model.add_argument("--vocab-size", type=int, default=defaults.vocab_words,
                        help="words in the vocabulary, special tokens not counted "
@@ -123,7 +153,13 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
             server_momentum=args.server_momentum),
         runtime=RuntimeConfig(max_concurrent_calls=args.max_concurrent_clients,
                               intra_op_threads=args.intra_op_threads,
-                              inter_op_threads=args.inter_op_threads))
+                              inter_op_threads=args.inter_op_threads),
+        privacy=PrivacyConfig(
+            secure_aggregation=args.secure_aggregation,
+            dp_noise_multiplier=args.dp_noise_multiplier, dp_mechanism=args.dp_mechanism,
+            dp_clip=args.dp_clip, dp_delta=args.dp_delta,
+            compress_bits=(MAX_COMPRESS_BITS if args.compress and args.compress_bits is None
+                           else args.compress_bits)))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -151,6 +187,11 @@ def main(argv: Sequence[str] | None = None) -> int:
           f"(most-frequent-words baseline: {summary['baselines']['unigram']['top1_recall']:.4f}"
           f" / {summary['baselines']['unigram']['top3_recall']:.4f}); "
           f"model {summary['model_version']} in {args.out / 'model'}")
+    if summary["dp"]:
+        print(f"differential privacy: epsilon {summary['dp']['epsilon']:.3g} at delta "
+              f"{summary['dp']['delta']:.3g} after {summary['dp']['rounds']} rounds "
+              f"({summary['dp']['mechanism']}, noise multiplier "
+              f"{summary['dp']['noise_multiplier']:g})")
     return 0
 
 

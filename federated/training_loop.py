@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional
@@ -39,11 +39,12 @@ class FederatedTask:
     train_datasets: Mapping[str, tf.data.Dataset]
     eval_datasets: Sequence[tf.data.Dataset]
     device_clients: Sequence[str] = ()
+    sampler: Callable[..., list[str]] = sample_clients
 
     def round_clients(self, count: int, *, seed: int, round_number: int) -> list[str]:
         """The sampled users of a round, plus every device with logs (each once)."""
-        sampled = sample_clients(list(self.train_datasets), count=count, seed=seed,
-                                 round_number=round_number)
+        sampled = self.sampler(list(self.train_datasets), count=count, seed=seed,
+                               round_number=round_number)
         return sampled + [c for c in self.device_clients if c not in sampled]
 
     def evaluate(self, state: Any) -> EvalMetrics:

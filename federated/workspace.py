@@ -99,6 +99,9 @@ def prepare_workspace(data_path: Path, run_dir: Path, config: TrainConfig, *, re
     if resume and init_from:
         raise ValueError("--resume continues a run's own model; --init-from starts a new run "
                          "from an export: use one of them")
+    if device_logs and config.privacy.dp:
+        raise ValueError("--device-logs devices join every round, which the DP accountant's "
+                         "sampling does not cover: drop --device-logs or --dp-noise-multiplier")
     init_export = read_export_info(init_from) if init_from else None
     if init_export:
         config = _with_model_of(config, init_export)

@@ -82,3 +82,23 @@ def test_existing_run_needs_resume(capsys, histories, tmp_path):
     message = refusal(capsys, "--data", str(histories), "--out", str(tmp_path / "run"))
     assert message == (f"--out {tmp_path / 'run'} already holds a run; pass --resume to "
                        "continue it, or choose another --out")
+
+
+def test_compression_with_secure_aggregation_is_refused(capsys, histories, tmp_path):
+    message = refusal(capsys, "--data", str(histories), "--out", str(tmp_path / "run"),
+                      "--secure-aggregation", "--compress")
+    assert message == ("--compress cannot be combined with --secure-aggregation: quantized "
+                       "updates are decoded one by one on the server")
+
+
+def test_dp_settings_without_dp_are_refused(capsys, histories, tmp_path):
+    message = refusal(capsys, "--data", str(histories), "--out", str(tmp_path / "run"),
+                      "--dp-mechanism", "tree")
+    assert message == "--dp-mechanism needs --dp-noise-multiplier"
+
+
+def test_dp_with_device_logs_is_refused(capsys, histories, tmp_path):
+    message = refusal(capsys, "--data", str(histories), "--out", str(tmp_path / "run"),
+                      "--clients-per-round", "1", "--dp-noise-multiplier", "0.05",
+                      "--device-logs", str(tmp_path / "devices"))
+    assert message.startswith("--device-logs devices join every round")
