@@ -8,6 +8,7 @@ import tensorflow_federated as tff
 
 from federated.client_data import element_spec
 from federated.config import OptimizerConfig
+from federated.coordinate_aggregators import CoordinateWiseFactory
 from model.config import ModelConfig
 from model.metrics import keyboard_metric_builders
 from model.network import build_model, next_word_loss
@@ -44,10 +45,13 @@ def server_optimizer(config: OptimizerConfig) -> tff.learning.optimizers.Optimiz
         config.server_learning_rate, momentum=config.server_momentum)
 
 
-def model_aggregator(name: str) -> tff.aggregators.WeightedAggregationFactory:
+def model_aggregator(name: str, *,
+                     trim_fraction: float = 0.1) -> tff.aggregators.WeightedAggregationFactory:
     """The aggregator of client model updates named by `TrainConfig.aggregator`."""
     if name == "robust":
         return tff.learning.robust_aggregator(zeroing=True, clipping=True, weighted=True)
+    if name in ("median", "trimmed-mean"):
+        return CoordinateWiseFactory(name, trim_fraction=trim_fraction)
     return tff.aggregators.MeanFactory()
 
 
@@ -55,14 +59,14 @@ def build_training_process(
     model_fn: Callable[[], tff.learning.models.VariableModel],
     optimizers: OptimizerConfig,
     *,
-    aggregator: str,
+    aggregator: tff.aggregators.WeightedAggregationFactory,
 ) -> tff.learning.templates.LearningProcess:
     """FedAvg weighted by client examples, plain SGD on clients, adaptive server optimizer."""
     return tff.learning.algorithms.build_weighted_fed_avg(
         model_fn,
         client_optimizer_fn=tff.learning.optimizers.build_sgdm(optimizers.client_learning_rate),
         server_optimizer_fn=server_optimizer(optimizers),
-        model_aggregator=model_aggregator(aggregator),
+        model_aggregator=aggregator,
         loop_implementation=LOOP,
     )
 
