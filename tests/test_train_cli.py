@@ -82,3 +82,22 @@ def test_existing_run_needs_resume(capsys, histories, tmp_path):
     message = refusal(capsys, "--data", str(histories), "--out", str(tmp_path / "run"))
     assert message == (f"--out {tmp_path / 'run'} already holds a run; pass --resume to "
                        "continue it, or choose another --out")
+
+
+def test_eligibility_without_timestamps(capsys, histories, tmp_path):
+    message = refusal(capsys, "--data", str(histories), "--out", str(tmp_path / "run"),
+                      "--clients-per-round", "1", "--eligibility")
+    assert message == "--eligibility needs timestamps in --data: no training record has one"
+
+
+def test_dropout_rate_of_one(capsys, histories, tmp_path):
+    message = refusal(capsys, "--data", str(histories), "--out", str(tmp_path / "run"),
+                      "--dropout-rate", "1")
+    assert message == "--dropout-rate must be in [0, 1), got 1.0"
+
+
+def test_malicious_users_without_an_attack(capsys, histories, tmp_path):
+    message = refusal(capsys, "--data", str(histories), "--out", str(tmp_path / "run"),
+                      "--malicious-fraction", "0.1")
+    assert message == ("--malicious-fraction and --boost-factor need --attack boost or "
+                       "--attack backdoor")
