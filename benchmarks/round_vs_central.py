@@ -59,7 +59,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     import tensorflow as tf
 
     from federated.client_data import build_client_datasets, encode_users
-    from federated.process import build_training_process, make_model_fn
+    from federated.process import build_training_process, make_model_fn, model_aggregator
     from federated.runtime import tff_worker
     from federated.sampling import sample_clients
     from model.network import build_model, next_word_loss
@@ -76,7 +76,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     datasets = build_client_datasets(examples, batch_size=config.batch_size, epochs=1,
                                      shuffle_seed=config.seed)
     process = build_training_process(make_model_fn(model_config, seed=config.seed),
-                                     config.optimizers, aggregator=config.aggregator)
+                                     config.optimizers,
+                                     aggregator=model_aggregator(config.aggregator))
 
     def round_clients(round_number: int) -> list[str]:
         return sample_clients(list(datasets), count=config.clients_per_round,
