@@ -10,22 +10,16 @@ each coordinate across clients and takes the median or the trimmed mean (Yin et 
 Each client counts once, whatever its number of examples: weighting would let one client with
 many examples (or a poisoner claiming many) pull every coordinate. Clients with weight 0 are
 left out: TFF's client work gives weight 0 to an update it zeroed because it was not finite.
+If no client is left, the aggregate is a zero update.
 """
 
 from __future__ import annotations
-
-import math
 
 import tensorflow as tf
 import tensorflow_federated as tff
 
 MEDIAN = "median"
 TRIMMED_MEAN = "trimmed-mean"
-
-
-def trimmed_count(clients: int, trim_fraction: float) -> int:
-    """How many values are cut from each end for `clients` values (scipy's `trim_mean` rule)."""
-    return math.floor(clients * trim_fraction)
 
 
 def coordinate_median(stacked: tf.Tensor) -> tf.Tensor:
@@ -62,11 +56,17 @@ class CoordinateWiseFactory(tff.aggregators.WeightedAggregationFactory):
         self._trim_fraction = trim_fraction
 
     def _reduce(self, stacked: tf.Tensor) -> tf.Tensor:
-        if self._statistic == MEDIAN:
-            return coordinate_median(stacked)
-        return coordinate_trimmed_mean(stacked, self._trim_fraction)
+        """The statistic of one tensor's stack; zeros (no update) if no client counted."""
+        def reduce():
+            if self._statistic == MEDIAN:
+                return coordinate_median(stacked)
+            return coordinate_trimmed_mean(stacked, self._trim_fraction)
 
-    def create(self, value_type, weight_type) -> tff.templates.AggregationProcess:
+        return tf.cond(tf.shape(stacked)[0] > 0, reduce,
+                       lambda: tf.zeros(tf.shape(stacked)[1:], stacked.dtype))
+
+    def create(self, value_type: tff.types.Type,
+               weight_type: tff.types.Type) -> tff.templates.AggregationProcess:
         value_specs = tff.types.type_to_tf_tensor_specs(value_type)
         stacked_specs = tf.nest.map_structure(
             lambda spec: tf.TensorSpec([None, *spec.shape], spec.dtype), value_specs)
@@ -92,7 +92,11 @@ class CoordinateWiseFactory(tff.aggregators.WeightedAggregationFactory):
             return tf.nest.map_structure(lambda a, b: tf.concat([a, b], axis=0), first, second)
 
         @tff.tensorflow.computation(stacked_type)
-        def report(stacked):
+        def keep(stacked):
+            return stacked
+
+        @tff.tensorflow.computation(stacked_type)
+        def statistic(stacked):
             return tf.nest.map_structure(self._reduce, stacked)
 
         @tff.tensorflow.computation(stacked_type)
@@ -108,11 +112,10 @@ class CoordinateWiseFactory(tff.aggregators.WeightedAggregationFactory):
             tff.FederatedType(value_type, tff.CLIENTS),
             tff.FederatedType(weight_type, tff.CLIENTS))
         def next_fn(state, value, weight):
-            stacked = tff.federated_aggregate(
-                tff.federated_zip((value, weight)), zero(), accumulate, merge,
-                tff.tensorflow.computation(lambda s: s, stacked_type))
+            stacked = tff.federated_aggregate(tff.federated_zip((value, weight)), zero(),
+                                              accumulate, merge, keep)
             return tff.templates.MeasuredProcessOutput(
-                state=state, result=tff.federated_map(report, stacked),
+                state=state, result=tff.federated_map(statistic, stacked),
                 measurements=tff.federated_map(count, stacked))
 
         return tff.templates.AggregationProcess(init_fn, next_fn)

@@ -79,6 +79,14 @@ def test_weights_do_not_count_but_weight_zero_clients_are_left_out(aggregate):
     np.testing.assert_allclose(result[1], np.median([v[1] for v in kept], axis=0), rtol=1e-6)
 
 
+def test_a_round_where_no_client_counts_changes_nothing(aggregate):
+    result, aggregated = aggregate(CoordinateWiseFactory("trimmed-mean"), client_values(2),
+                                   [0.0, 0.0])
+
+    assert aggregated == 0
+    assert not np.any(result[0]) and not np.any(result[1])
+
+
 def test_bad_settings_are_refused():
     with pytest.raises(ValueError, match="trim fraction must be in"):
         CoordinateWiseFactory("trimmed-mean", trim_fraction=0.5)
