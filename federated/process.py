@@ -8,7 +8,7 @@ import tensorflow_federated as tff
 
 from federated.client_data import element_spec
 from federated.config import OptimizerConfig
-from federated.coordinate_aggregators import CoordinateWiseFactory
+from federated.coordinate_aggregators import MEDIAN, TRIMMED_MEAN, CoordinateWiseFactory
 from model.config import ModelConfig
 from model.metrics import keyboard_metric_builders
 from model.network import build_model, next_word_loss
@@ -50,7 +50,7 @@ def model_aggregator(name: str, *,
     """The aggregator of client model updates named by `TrainConfig.aggregator`."""
     if name == "robust":
         return tff.learning.robust_aggregator(zeroing=True, clipping=True, weighted=True)
-    if name in ("median", "trimmed-mean"):
+    if name in (MEDIAN, TRIMMED_MEAN):
         return CoordinateWiseFactory(name, trim_fraction=trim_fraction)
     return tff.aggregators.MeanFactory()
 
