@@ -59,7 +59,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     import tensorflow as tf
 
     from federated.client_data import build_client_datasets, encode_users
-    from federated.process import build_training_process, make_model_fn
+    from federated.process import build_training_process, make_model_fn, update_aggregator
     from federated.runtime import tff_worker
     from federated.sampling import sample_clients
     from model.network import build_model, next_word_loss
@@ -75,8 +75,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     examples = encode_users(train_texts, vocab, max_words=config.max_words)
     datasets = build_client_datasets(examples, batch_size=config.batch_size, epochs=1,
                                      shuffle_seed=config.seed)
-    process = build_training_process(make_model_fn(model_config, seed=config.seed), config,
-                                     users=len(datasets))
+    model_fn = make_model_fn(model_config, seed=config.seed)
+    process = build_training_process(
+        model_fn, config, aggregator=update_aggregator(model_fn, config, users=len(datasets)))
 
     def round_clients(round_number: int) -> list[str]:
         return sample_clients(list(datasets), count=config.clients_per_round,

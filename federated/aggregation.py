@@ -5,6 +5,8 @@ Every chain is assembled from TFF's own parts, in the order TFF's ready-made agg
 use (`tff.learning.robust_aggregator`, `secure_aggregator`, `compression_aggregator`,
 `dp_aggregator`), so each option alone computes exactly what TFF's builder would:
 
+- median / trimmed-mean: coordinate-wise, over every client's update
+  (`federated.coordinate_aggregators`); none of the options below combine with them.
 - mean: the mean of client updates weighted by examples; with "robust", TFF's adaptive
   L2 clipping and zeroing of outlying updates around it.
 - secure aggregation: every sum of client values goes through `federated_secure_sum_bitwidth`
@@ -36,6 +38,7 @@ from tensorflow_federated.python.learning.model_update_aggregator import (
 
 from federated.compression import quantized_sum
 from federated.config import PrivacyConfig, TrainConfig
+from federated.coordinate_aggregators import MEDIAN, TRIMMED_MEAN, CoordinateWiseFactory
 from federated.sampling import rounds_per_epoch
 
 Factory = Union[tff.aggregators.WeightedAggregationFactory,
@@ -66,6 +69,8 @@ def model_aggregator(config: TrainConfig, *, users: int,
         An unweighted factory when the run is differentially private (use it with
         `build_unweighted_fed_avg`), else a weighted one.
     """
+    if config.aggregator in (MEDIAN, TRIMMED_MEAN):  # Refused with every privacy option.
+        return CoordinateWiseFactory(config.aggregator, trim_fraction=config.trim_fraction)
     privacy = config.privacy
     robust = config.aggregator == "robust"
     if privacy.dp:

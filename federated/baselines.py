@@ -36,6 +36,13 @@ def score(logits_fn: LogitsFn, inputs: np.ndarray, targets: np.ndarray, *,
     return RecallScores(top1, top3, without_oov, int(metrics[0].words.numpy()))
 
 
+def keras_logits_fn(model: tf.keras.Model) -> LogitsFn:
+    """The model's logits as numpy, traced once for any batch shape."""
+    forward = tf.function(lambda ids: model(ids, training=False),
+                          input_signature=[tf.TensorSpec([None, None], tf.int32)])
+    return lambda inputs: forward(inputs).numpy()
+
+
 def oov_rate(targets: np.ndarray) -> float:
     """Share of scored target words that are out of the vocabulary."""
     mask = scored_positions(targets, exclude_oov=False)

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
+import re
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
 from model.config import ModelConfig
+from model.tokenizer import tokenize
 
 SERVER_OPTIMIZERS = ("adam", "yogi", "sgdm")
-AGGREGATORS = ("robust", "mean")
 # Aggregators that only need the sum of the client updates: the ones secure aggregation,
 # differential privacy and compression (a quantizing sum) can be combined with; an
 # aggregator that needs every update on the server (a median) is refused with them.
@@ -21,6 +23,8 @@ DP_MECHANISMS = ("adaptive", "tree")
 # aggregation's 80th-percentile estimate settles near 1.6 by round 10).
 DEFAULT_DP_CLIP = 1.0
 MAX_COMPRESS_BITS = 8
+AGGREGATORS = ("robust", "mean", "median", "trimmed-mean")
+ATTACKS = ("none", "boost", "backdoor")
 
 # Settings that may differ between a run and its resumption: they change how long or how
 # fast it runs, not what it computes.
@@ -155,6 +159,88 @@ class PrivacyConfig:
 
 
 @dataclass(frozen=True)
+class DeviceConfig:
+    """Which simulated devices can train in a round, and how many fail mid-round.
+
+    Attributes:
+        eligibility: sample only devices that are idle, charging and on an unmetered network
+            at the round's simulated clock time (`federated.availability`); off: every
+            training user is always available.
+        start_time: the simulated clock time ("HH:MM") of round 1.
+        round_minutes: simulated minutes between the starts of consecutive rounds.
+        dropout_rate: chance that a sampled device fails mid-round (its update never
+            arrives); the round aggregates the survivors.
+    """
+
+    eligibility: bool = False
+    start_time: str = "22:00"
+    round_minutes: float = 5.0
+    dropout_rate: float = 0.0
+
+    def __post_init__(self):
+        if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", self.start_time):
+            raise ValueError(f"--start-time must be HH:MM (24-hour clock), got {self.start_time!r}")
+        if not 0 < self.round_minutes < math.inf:
+            raise ValueError(f"--round-minutes must be > 0, got {self.round_minutes}")
+        if not 0 <= self.dropout_rate < 1:
+            raise ValueError(f"--dropout-rate must be in [0, 1), got {self.dropout_rate}")
+
+    @property
+    def start_minute(self) -> int:
+        """Minutes after midnight of round 1's clock time."""
+        hours, minutes = self.start_time.split(":")
+        return int(hours) * 60 + int(minutes)
+
+
+@dataclass(frozen=True)
+class AttackConfig:
+    """A seeded share of the training users attacks the model (`federated.attacks`).
+
+    Attributes:
+        attack: "none"; "boost": model-update poisoning, a malicious client multiplies its
+            update by `boost_factor`; "backdoor": data poisoning, malicious clients' local data
+            teaches `trigger` -> `target` (their update is also multiplied by `boost_factor`).
+        malicious_fraction: share of the training users that are malicious (never held-out
+            users, never device-log clients); 0 with an attack measures the benign run.
+        boost_factor: what a malicious client multiplies its model update by (not 0); a
+            negative factor reverses the update, pushing the model uphill on the client's data.
+        trigger: the backdoor's context words (e.g. "best pizza in").
+        target: the one word the backdoor wants suggested after the trigger.
+    """
+
+    attack: str = "none"
+    malicious_fraction: float = 0.0
+    boost_factor: float = 1.0
+    trigger: str = "best pizza in"
+    target: str = "walmart"
+
+    def __post_init__(self):
+        if self.attack not in ATTACKS:
+            raise ValueError(f"--attack must be one of {ATTACKS}, got {self.attack!r}")
+        if not 0 <= self.malicious_fraction < 1:
+            raise ValueError(f"--malicious-fraction must be in [0, 1), "
+                             f"got {self.malicious_fraction}")
+        if self.attack == "none" and (self.malicious_fraction > 0 or self.boost_factor != 1):
+            raise ValueError("--malicious-fraction and --boost-factor need --attack boost or "
+                             "--attack backdoor")
+        if self.boost_factor == 0 or not math.isfinite(self.boost_factor):
+            raise ValueError(f"--boost-factor must be a non-zero number, "
+                             f"got {self.boost_factor}")
+        if not tokenize(self.trigger):
+            raise ValueError(f"--backdoor-trigger must contain a word, got {self.trigger!r}")
+        if len(tokenize(self.target)) != 1:
+            raise ValueError(f"--backdoor-target must be one word, got {self.target!r}")
+
+    @property
+    def trigger_words(self) -> list[str]:
+        return tokenize(self.trigger)
+
+    @property
+    def target_word(self) -> str:
+        return tokenize(self.target)[0]
+
+
+@dataclass(frozen=True)
 class TrainConfig:
     """Everything that decides what a training run computes.
 
@@ -173,7 +259,12 @@ class TrainConfig:
         optimizers: client and server optimizers.
         aggregator: how client updates are averaged: "robust" clips each update to an
             adaptively estimated norm and zeroes extreme ones (keeps training stable when
-            one client's local SGD blows up), "mean" is the plain weighted mean.
+            one client's local SGD blows up), "mean" is the plain weighted mean, "median"
+            and "trimmed-mean" are coordinate-wise (each client counts once).
+        trim_fraction: share of clients cut from each end of every coordinate by
+            "trimmed-mean".
+        devices: device eligibility and mid-round dropout.
+        attack: malicious clients, for testing defences.
         runtime: TFF worker settings.
         privacy: secure aggregation, differential privacy, compression.
     """
@@ -191,6 +282,9 @@ class TrainConfig:
     local_epochs: int = 3
     optimizers: OptimizerConfig = field(default_factory=OptimizerConfig)
     aggregator: str = "robust"
+    trim_fraction: float = 0.1
+    devices: DeviceConfig = field(default_factory=DeviceConfig)
+    attack: AttackConfig = field(default_factory=AttackConfig)
     runtime: RuntimeConfig = field(default_factory=RuntimeConfig)
     privacy: PrivacyConfig = field(default_factory=PrivacyConfig)
 
@@ -205,6 +299,11 @@ class TrainConfig:
             raise ValueError(f"--aggregator must be one of {AGGREGATORS}, got {self.aggregator!r}")
         if not 0 < self.eval_fraction < 1:
             raise ValueError(f"--eval-fraction must be between 0 and 1, got {self.eval_fraction}")
+        if not 0 <= self.trim_fraction < 0.5:
+            raise ValueError(f"--trim-fraction must be in [0, 0.5), got {self.trim_fraction}")
+        if len(self.attack.trigger_words) >= self.max_words:
+            raise ValueError(f"--backdoor-trigger must be shorter than --max-words "
+                             f"{self.max_words} words")
         self._check_privacy()
 
     def _check_privacy(self) -> None:
@@ -224,6 +323,16 @@ class TrainConfig:
                              "adaptive clipping needs fewer than clients-per-round / 10 "
                              f"(= {self.clients_per_round / 10:g}); raise --clients-per-round "
                              "or use --dp-mechanism tree")
+        if privacy.dp and self.devices.eligibility:
+            # The accountant assumes every training user can be sampled in every round;
+            # sampling among the eligible few raises each one's chance (dropouts only
+            # lower it, so they keep the guarantee).
+            raise ValueError("--eligibility cannot be combined with --dp-noise-multiplier: "
+                             "the privacy accountant assumes every user can be sampled")
+        if privacy.dp and self.attack.boost_factor != 1:
+            raise ValueError("--attack boost (or a --boost-factor) cannot be combined with "
+                             "--dp-noise-multiplier: the boosting process weighs clients by "
+                             "examples, DP needs every client to weigh the same")
 
     def model_config(self, vocab_size: int) -> ModelConfig:
         """The network for a vocabulary of `vocab_size` ids."""
@@ -239,6 +348,9 @@ class TrainConfig:
         values["optimizers"] = OptimizerConfig(**values["optimizers"])
         values["runtime"] = RuntimeConfig(**values["runtime"])
         values["privacy"] = PrivacyConfig(**values.get("privacy", {}))  # Older runs: none.
+        # Runs saved before devices and attacks existed had neither: the defaults.
+        values["devices"] = DeviceConfig(**values.get("devices", {}))
+        values["attack"] = AttackConfig(**values.get("attack", {}))
         return cls(**values)
 
     def resume_conflicts(self, saved: TrainConfig) -> list[str]:

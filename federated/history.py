@@ -14,7 +14,14 @@ from data.atomic_files import atomic_write_text
 
 @dataclass(frozen=True)
 class RoundMetrics:
-    """What one round did; eval fields are None in rounds without evaluation."""
+    """What one round did; eval fields are None in rounds without evaluation.
+
+    `clients` counts the devices whose update was aggregated: the `sampled` ones minus the
+    `dropped` ones. `eligible` is the number of users whose phones could train at the round's
+    clock time (None unless eligibility is simulated), `malicious` the attackers among the
+    clients. A round nobody could train in has 0 clients and NaN train metrics. Runs written
+    before these columns existed read them as None.
+    """
 
     round: int
     seconds: float
@@ -26,10 +33,15 @@ class RoundMetrics:
     eval_top1_recall: Optional[float] = None
     eval_top3_recall: Optional[float] = None
     eval_top1_recall_without_oov: Optional[float] = None
+    sampled: Optional[int] = None
+    dropped: Optional[int] = None
+    eligible: Optional[int] = None
+    malicious: Optional[int] = None
 
 
 COLUMNS = [f.name for f in fields(RoundMetrics)]
-_INTEGER_COLUMNS = {"round", "clients", "train_examples"}
+_INTEGER_COLUMNS = {"round", "clients", "train_examples", "sampled", "dropped", "eligible",
+                    "malicious"}
 
 
 def write_history(path: str | os.PathLike, rows: list[RoundMetrics]) -> None:

@@ -14,12 +14,21 @@ import tensorflow_federated as tff
 
 from data.atomic_files import atomic_write_text
 from federated import checkpoint
-from federated.baselines import oov_rate, score, unigram_logits_fn
+from federated.attacks import backdoor_contexts, backdoor_examples
+from federated.baselines import keras_logits_fn, oov_rate, score, unigram_logits_fn
+from federated.boosting import build_boosting_process, uses_boosting, with_boost
 from federated.client_data import build_client_datasets, encode_users
 from federated.compression import upload_summary
+from federated.config import TrainConfig
 from federated.history import read_history
+from federated.participation import attack_summary, devices_summary
 from federated.privacy_accounting import privacy_spent
-from federated.process import build_evaluation_process, build_training_process, make_model_fn
+from federated.process import (
+    build_evaluation_process,
+    build_training_process,
+    make_model_fn,
+    update_aggregator,
+)
 from federated.runtime import tff_worker
 from federated.sampling import SAMPLERS
 from federated.training_loop import EvalMetrics, FederatedTask, run_rounds
@@ -46,16 +55,20 @@ def train(workspace: Workspace) -> dict[str, Any]:
         raise ValueError(f"--clients-per-round {config.clients_per_round} is more than the "
                          f"{len(train_examples)} training users with usable messages")
     model_fn = make_model_fn(model_config, seed=config.seed)
+    malicious = frozenset(workspace.malicious_clients) & set(train_examples)
+    training, train_datasets = _training(
+        model_fn, config, malicious,
+        build_client_datasets(train_examples, batch_size=config.batch_size,
+                              epochs=config.local_epochs, shuffle_seed=config.seed))
     task = FederatedTask(
-        training=build_training_process(model_fn, config, users=len(train_examples)),
+        training=training,
         evaluation=build_evaluation_process(model_fn),
-        train_datasets=build_client_datasets(train_examples, batch_size=config.batch_size,
-                                             epochs=config.local_epochs,
-                                             shuffle_seed=config.seed),
+        train_datasets=train_datasets,
         eval_datasets=list(build_client_datasets(eval_examples,
                                                  batch_size=EVAL_BATCH_SIZE).values()),
         device_clients=[d for d in workspace.device_clients if d in train_examples],
-        sampler=SAMPLERS[config.privacy.sampling])
+        sampler=SAMPLERS[config.privacy.sampling],
+        availability=workspace.availability, malicious_clients=malicious)
     run_dir = workspace.run_dir
     with tff_worker(config.runtime, log_path=run_dir / "worker.log"):
         # Initial weights come from an eager Keras model, not from TFF's traced one: they
@@ -91,6 +104,8 @@ def train(workspace: Workspace) -> dict[str, Any]:
         metadata={"rounds": len(history), "top1_recall": final_eval.top1_recall,
                   "top3_recall": final_eval.top3_recall, "data_sha256": workspace.data_sha256,
                   "seed": config.seed})
+    backdoor = (_backdoor_success(workspace, keras_model)
+                if config.attack.attack == "backdoor" else None)
     summary = _summary(workspace, history, final_eval, export,
                        baselines={"unigram": dataclasses.asdict(unigram)},
                        eval_oov_rate=oov_rate(eval_targets),
@@ -100,8 +115,39 @@ def train(workspace: Workspace) -> dict[str, Any]:
                                    clients_per_round=config.clients_per_round,
                                    rounds=len(history)) if config.privacy.dp else None)
     summary["communication"] = upload_summary(model_weights.trainable, config.privacy)
+    summary["devices"] = devices_summary(config, history)
+    summary["attack"] = attack_summary(config, sorted(malicious), history,
+                                       backdoor_success=backdoor)
     atomic_write_text(run_dir / SUMMARY_FILE, json.dumps(summary, indent=2) + "\n")
     return summary
+
+
+def _training(model_fn, config: TrainConfig, malicious: frozenset[str],
+              datasets: dict[str, tf.data.Dataset]
+              ) -> tuple[tff.learning.templates.LearningProcess, dict[str, tf.data.Dataset]]:
+    """The learning process and the client datasets it takes: FedAvg on the datasets as they
+    are, or, when malicious clients boost, FedAvg whose client data carries boost factors."""
+    aggregator = update_aggregator(model_fn, config, users=len(datasets))
+    if not uses_boosting(config.attack, len(malicious)):
+        return build_training_process(model_fn, config, aggregator=aggregator), datasets
+    factor = config.attack.boost_factor
+    return (build_boosting_process(model_fn, config.optimizers, aggregator=aggregator),
+            {client: with_boost(dataset, factor if client in malicious else 1.0)
+             for client, dataset in datasets.items()})
+
+
+def _backdoor_success(workspace: Workspace,
+                      keras_model: tf.keras.Model) -> tuple[float, float, int]:
+    """How often the final model suggests the backdoor target after the trigger, appended
+    to held-out users' message beginnings: (top-1 rate, top-3 rate, contexts)."""
+    config = workspace.config
+    contexts = backdoor_contexts(
+        (text for texts in workspace.eval_texts.values() for text in texts),
+        config.attack.trigger_words, seed=config.seed, max_words=config.max_words)
+    inputs, targets = backdoor_examples(contexts, config.attack.target_word, workspace.vocab,
+                                        max_words=config.max_words)
+    scores = score(keras_logits_fn(keras_model), inputs, targets)
+    return scores.top1_recall, scores.top3_recall, len(contexts)
 
 
 def _restore(template: Any, state_type: tff.FederatedType, run_dir, round_number: int) -> Any:

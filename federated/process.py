@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import tensorflow_federated as tff
 
-from federated.aggregation import metrics_aggregator, model_aggregator
+from federated.aggregation import Factory, metrics_aggregator, model_aggregator
 from federated.client_data import element_spec
 from federated.config import OptimizerConfig, TrainConfig
 from model.config import ModelConfig
@@ -61,21 +61,33 @@ class _QuietTracingNoise(logging.Filter):
 _QUIET_TRACING_NOISE = _QuietTracingNoise()
 
 
+def quiet_tracing_noise() -> None:
+    """Filters TFF's tracing noise out of the logs (adding the filter twice is harmless)."""
+    for logger in (logging.getLogger("tensorflow"), logging.getLogger()):
+        logger.addFilter(_QUIET_TRACING_NOISE)
+
+
+def update_aggregator(model_fn: Callable[[], tff.learning.models.VariableModel],
+                      config: TrainConfig, *, users: int) -> Factory:
+    """The aggregator of model updates for `config` (`federated.aggregation.model_aggregator`),
+    for `users` training users the clients are drawn from."""
+    record_specs = tff.types.type_to_tf_tensor_specs(
+        tff.learning.models.weights_type_from_model(model_fn).trainable)
+    return model_aggregator(config, users=users, record_specs=record_specs)
+
+
 def build_training_process(
     model_fn: Callable[[], tff.learning.models.VariableModel],
     config: TrainConfig,
     *,
-    users: int,
+    aggregator: Factory,
 ) -> tff.learning.templates.LearningProcess:
-    """FedAvg: plain SGD on clients, adaptive server optimizer, `config`'s aggregation.
+    """FedAvg: plain SGD on clients, adaptive server optimizer, `aggregator` on the updates.
 
     Clients are weighted by their examples, except under differential privacy, which
-    needs every user to weigh the same (`users`: how many the clients are drawn from).
+    needs every user to weigh the same (`aggregator` is then unweighted).
     """
-    for logger in (logging.getLogger("tensorflow"), logging.getLogger()):
-        logger.addFilter(_QUIET_TRACING_NOISE)  # Added once, however often this is called.
-    record_specs = tff.types.type_to_tf_tensor_specs(
-        tff.learning.models.weights_type_from_model(model_fn).trainable)
+    quiet_tracing_noise()
     build = (tff.learning.algorithms.build_unweighted_fed_avg if config.privacy.dp
              else tff.learning.algorithms.build_weighted_fed_avg)
     return build(
@@ -83,7 +95,7 @@ def build_training_process(
         client_optimizer_fn=tff.learning.optimizers.build_sgdm(
             config.optimizers.client_learning_rate),
         server_optimizer_fn=server_optimizer(config.optimizers),
-        model_aggregator=model_aggregator(config, users=users, record_specs=record_specs),
+        model_aggregator=aggregator,
         metrics_aggregator=metrics_aggregator(config.privacy),
         loop_implementation=LOOP,
     )

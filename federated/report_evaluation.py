@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import tensorflow as tf
 
-from federated.baselines import LogitsFn, oov_rate, score, unigram_logits_fn
+from federated.baselines import keras_logits_fn, oov_rate, score, unigram_logits_fn
 from federated.centralized import CentralizedConfig, load_or_train
 from federated.client_data import Examples, encode_users
 from federated.history import RoundMetrics
@@ -42,13 +42,6 @@ MODEL_DESCRIPTIONS = {
 def _pool(examples_by_key: Mapping[str, Examples]) -> Examples:
     return (np.concatenate([inputs for inputs, _ in examples_by_key.values()]),
             np.concatenate([targets for _, targets in examples_by_key.values()]))
-
-
-def keras_logits_fn(model: tf.keras.Model) -> LogitsFn:
-    """The model's logits as numpy, traced once for any batch shape."""
-    forward = tf.function(lambda ids: model(ids, training=False),
-                          input_signature=[tf.TensorSpec([None, None], tf.int32)])
-    return lambda inputs: forward(inputs).numpy()
 
 
 def evaluate_run(workspace: Workspace, export: ExportInfo, history: list[RoundMetrics],

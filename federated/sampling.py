@@ -1,13 +1,22 @@
-"""Which devices train in a round: seeded, uniform, without replacement."""
+"""Which devices train in a round: seeded, uniform, without replacement; some fail mid-round."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import zlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Optional
 
 import numpy as np
 
 # Keeps the epoch permutations' random streams apart from the per-round draws'.
 _EPOCH_STREAM = 1
+_DROPOUT_STREAM = 2  # Keeps dropout draws apart from the sampling draw of the same round.
+
+
+def stable_id(name: str) -> int:
+    """A number for a client id that is the same in every process (unlike `hash`)."""
+    return zlib.crc32(name.encode("utf-8"))
 
 
 def sample_clients(client_ids: Sequence[str], *, count: int, seed: int,
@@ -46,5 +55,63 @@ def rounds_per_epoch(clients: int, count: int) -> int:
     return clients // count
 
 
+# Draws `count` of `client_ids` for a round: `sample_clients` or `shuffled_epoch_clients`.
+Sampler = Callable[..., list[str]]
 # By name (`PrivacyConfig.sampling`), for the training loop and the privacy accountant.
-SAMPLERS = {"without-replacement": sample_clients, "shuffled-epochs": shuffled_epoch_clients}
+SAMPLERS: dict[str, Sampler] = {"without-replacement": sample_clients,
+                                "shuffled-epochs": shuffled_epoch_clients}
+
+
+def drops_out(client_id: str, *, rate: float, seed: int, round_number: int) -> bool:
+    """Whether `client_id` fails mid-round in `round_number`: a draw of its own per seed,
+    round and client, so it does not depend on who else was sampled."""
+    if rate <= 0:
+        return False
+    rng = np.random.default_rng([seed, _DROPOUT_STREAM, round_number, stable_id(client_id)])
+    return rng.random() < rate
+
+
+@dataclass(frozen=True)
+class RoundPlan:
+    """Who takes part in one round.
+
+    Attributes:
+        sampled: the devices sent the model: users sampled among the available ones, then
+            the devices that join every round.
+        trained: the sampled devices whose update reaches the server (the rest dropped out).
+        eligible: how many users were eligible at the round's clock time (None: eligibility
+            is not simulated, every user is available).
+    """
+
+    sampled: list[str]
+    trained: list[str]
+    eligible: Optional[int] = None
+
+    @property
+    def dropped(self) -> int:
+        return len(self.sampled) - len(self.trained)
+
+
+def plan_round(client_ids: Sequence[str], *, count: int, seed: int, round_number: int,
+               always: Sequence[str] = (), eligible: Optional[Sequence[str]] = None,
+               dropout_rate: float = 0.0, sampler: Sampler = sample_clients) -> RoundPlan:
+    """Samples `count` of the available clients (all eligible ones if fewer), adds `always`,
+    and drops each sampled user with probability `dropout_rate`.
+
+    Args:
+        client_ids: every client.
+        count: clients to sample.
+        seed, round_number: seed the draws.
+        always: clients that join every round on top of the sampled ones; they never drop.
+        eligible: the clients available this round (None: all of `client_ids`).
+        dropout_rate: chance that a sampled client fails mid-round.
+        sampler: how the round's clients are drawn from the available ones (`SAMPLERS`).
+    """
+    available = client_ids if eligible is None else eligible
+    count = min(count, len(available))
+    sampled = sampler(available, count=count, seed=seed, round_number=round_number) if count else []
+    survivors = [c for c in sampled if c in always or not drops_out(
+        c, rate=dropout_rate, seed=seed, round_number=round_number)]
+    joining = [c for c in always if c not in sampled]
+    return RoundPlan(sampled=sampled + joining, trained=survivors + joining,
+                     eligible=None if eligible is None else len(eligible))

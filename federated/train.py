@@ -16,10 +16,13 @@ from pathlib import Path
 
 from federated.config import (
     AGGREGATORS,
+    ATTACKS,
     DEFAULT_DP_CLIP,
     DP_MECHANISMS,
     MAX_COMPRESS_BITS,
     SERVER_OPTIMIZERS,
+    AttackConfig,
+    DeviceConfig,
     OptimizerConfig,
     PrivacyConfig,
     RuntimeConfig,
@@ -86,7 +89,12 @@ def build_parser() -> argparse.ArgumentParser:
                         help="sgdm momentum (default %(default)s)")
     server.add_argument("--aggregator", choices=AGGREGATORS, default=defaults.aggregator,
                         help="robust: adaptive norm clipping and zeroing of client updates "
-                             "(stable); mean: plain weighted mean (default %(default)s)")
+                             "(stable); mean: plain weighted mean; median, trimmed-mean: "
+                             "coordinate-wise, each client counts once (default %(default)s)")
+    server.add_argument("--trim-fraction", type=float, default=defaults.trim_fraction,
+                        help="trimmed-mean: share of clients cut from each end of every "
+                             "coordinate (default %(default)s)")
+    _add_device_and_attack_arguments(parser)
     privacy = parser.add_argument_group(
         "privacy", "user-level DP, secure aggregation and compressed uploads (README: "
         "Privacy options); --compress combines with neither of the other two")
@@ -139,6 +147,50 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _add_device_and_attack_arguments(parser: argparse.ArgumentParser) -> None:
+    device_defaults = DeviceConfig()
+    attack_defaults = AttackConfig()
+    devices = parser.add_argument_group("devices")
+    devices.add_argument("--eligibility", action="store_true",
+                         help="sample only phones that are idle, charging and on wifi at the "
+                              "round's simulated clock time (from each user's timestamps)")
+    devices.add_argument("--start-time", default=device_defaults.start_time, metavar="HH:MM",
+                         help="simulated clock time of round 1 (default %(default)s)")
+    devices.add_argument("--round-minutes", type=float, default=device_defaults.round_minutes,
+                         help="simulated minutes from one round to the next "
+                              "(default %(default)s)")
+    devices.add_argument("--dropout-rate", type=float, default=device_defaults.dropout_rate,
+                         help="chance that a sampled device fails mid-round; the round "
+                              "aggregates the others (default %(default)s)")
+    attacks = parser.add_argument_group("attacks (to test defences)")
+    attacks.add_argument("--attack", choices=ATTACKS, default=attack_defaults.attack,
+                         help="boost: malicious clients scale their updates; backdoor: their "
+                              "data teaches trigger -> target (default %(default)s)")
+    attacks.add_argument("--malicious-fraction", type=float,
+                         default=attack_defaults.malicious_fraction,
+                         help="share of training users that attack (default %(default)s)")
+    attacks.add_argument("--boost-factor", type=float,
+                         help="what a malicious client multiplies its update by; negative "
+                              "reverses it (default: minus --clients-per-round for boost, "
+                              "1 for backdoor)")
+    attacks.add_argument("--backdoor-trigger", default=attack_defaults.trigger,
+                         help="words after which the backdoor wants its target suggested "
+                              "(default %(default)r)")
+    attacks.add_argument("--backdoor-target", default=attack_defaults.target,
+                         help="the word the backdoor wants suggested; must be in the "
+                              "vocabulary (default %(default)r)")
+
+
+def _boost_factor(args: argparse.Namespace) -> float:
+    """The boost factor asked for, else 1, except for a boosting attack: minus the clients per
+    round. Scaled by the clients per round (as in model-replacement attacks), one update
+    outweighs the rest of the round; reversed, it undoes their progress. (Only scaled, an
+    honestly trained update hardly hurts a model whose server optimizer is Adam: README.)"""
+    if args.boost_factor is not None:
+        return args.boost_factor
+    return -float(args.clients_per_round) if args.attack == "boost" else 1.0
+
+
 def config_from_args(args: argparse.Namespace) -> TrainConfig:
     """Turns parsed arguments into the typed configuration (raises ValueError if invalid)."""
     return TrainConfig(
@@ -147,6 +199,13 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
         vocab_words=args.vocab_size, embedding_dim=args.embedding_dim,
         lstm_units=args.lstm_units, max_words=args.max_words, batch_size=args.batch_size,
         local_epochs=args.local_epochs, aggregator=args.aggregator,
+        trim_fraction=args.trim_fraction,
+        devices=DeviceConfig(eligibility=args.eligibility, start_time=args.start_time,
+                             round_minutes=args.round_minutes,
+                             dropout_rate=args.dropout_rate),
+        attack=AttackConfig(attack=args.attack, malicious_fraction=args.malicious_fraction,
+                            boost_factor=_boost_factor(args), trigger=args.backdoor_trigger,
+                            target=args.backdoor_target),
         optimizers=OptimizerConfig(
             client_learning_rate=args.client_lr, server_optimizer=args.server_optimizer,
             server_learning_rate=args.server_lr, server_epsilon=args.server_epsilon,

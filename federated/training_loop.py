@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import math
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional
@@ -14,9 +15,10 @@ import tensorflow_federated as tff
 from tqdm import tqdm
 
 from federated import checkpoint
+from federated.availability import Availability
 from federated.config import TrainConfig
 from federated.history import RoundMetrics, latest_eval, write_history
-from federated.sampling import sample_clients
+from federated.sampling import RoundPlan, Sampler, plan_round, sample_clients
 
 
 @dataclass(frozen=True)
@@ -39,13 +41,20 @@ class FederatedTask:
     train_datasets: Mapping[str, tf.data.Dataset]
     eval_datasets: Sequence[tf.data.Dataset]
     device_clients: Sequence[str] = ()
-    sampler: Callable[..., list[str]] = sample_clients
+    sampler: Sampler = sample_clients
+    availability: Optional[Availability] = None
+    malicious_clients: frozenset[str] = frozenset()
 
-    def round_clients(self, count: int, *, seed: int, round_number: int) -> list[str]:
-        """The sampled users of a round, plus every device with logs (each once)."""
-        sampled = self.sampler(list(self.train_datasets), count=count, seed=seed,
-                               round_number=round_number)
-        return sampled + [c for c in self.device_clients if c not in sampled]
+    def round_plan(self, config: TrainConfig, round_number: int) -> RoundPlan:
+        """The users sampled for a round (among the eligible ones, when simulated), plus every
+        device with logs (each once), and which of them survive the round."""
+        eligible = (None if self.availability is None else
+                    [c for c in self.availability.eligible(round_number)
+                     if c in self.train_datasets])
+        return plan_round(list(self.train_datasets), count=config.clients_per_round,
+                          seed=config.seed, round_number=round_number,
+                          always=self.device_clients, eligible=eligible,
+                          dropout_rate=config.devices.dropout_rate, sampler=self.sampler)
 
     def evaluate(self, state: Any) -> EvalMetrics:
         """Federated evaluation of `state`'s global model on every held-out user."""
@@ -81,18 +90,23 @@ def run_rounds(
                total=config.rounds, desc="rounds", unit="round", dynamic_ncols=True)
     for round_number in bar:
         started = time.perf_counter()
-        sampled = task.round_clients(config.clients_per_round, seed=config.seed,
-                                     round_number=round_number)
-        output = task.training.next(state, [task.train_datasets[c] for c in sampled])
-        state = output.state
-        train = output.metrics["client_work"]["train"]
+        plan = task.round_plan(config, round_number)
+        # A round nobody could train in (none eligible, or all dropped) leaves the model as
+        # it is; FedAvg over zero clients is undefined.
+        train = {"num_examples": 0, "loss": math.nan, "top1_recall": math.nan}
+        if plan.trained:
+            output = task.training.next(state, [task.train_datasets[c] for c in plan.trained])
+            state = output.state
+            train = output.metrics["client_work"]["train"]
         evaluation = None
         if round_number % config.eval_every == 0 or round_number == config.rounds:
             evaluation = final_eval = task.evaluate(state)
         row = RoundMetrics(
             round=round_number, seconds=round(time.perf_counter() - started, 4),
-            clients=len(sampled), train_examples=int(train["num_examples"]),
+            clients=len(plan.trained), train_examples=int(train["num_examples"]),
             train_loss=float(train["loss"]), train_top1_recall=float(train["top1_recall"]),
+            sampled=len(plan.sampled), dropped=plan.dropped, eligible=plan.eligible,
+            malicious=len(task.malicious_clients.intersection(plan.trained)),
             **({} if evaluation is None else {
                 "eval_loss": evaluation.loss, "eval_top1_recall": evaluation.top1_recall,
                 "eval_top3_recall": evaluation.top3_recall,

@@ -19,6 +19,8 @@ from data.atomic_files import atomic_write_text
 from data.records import TypingRecord, group_by_user, read_records
 from data.split import UserSplit, split_users
 from federated import checkpoint
+from federated.attacks import choose_malicious, poison_users
+from federated.availability import Availability, build_availability
 from federated.config import TrainConfig
 from keyboard_app.device_store import export_device_records
 from model.export import VOCAB_FILE, ExportInfo, read_export_info
@@ -44,6 +46,9 @@ class Workspace:
         eval_records: the held-out evaluation users' records (text, and topic if any).
         resume_round: the checkpointed round to continue from (0: start fresh).
         init_from: the export whose weights start a fresh run, if any.
+        availability: which training users' phones can train when (None: all, always).
+        malicious_clients: the training users that attack (`TrainConfig.attack`); a
+            backdoor's poisoned messages are already in their `train_texts`.
     """
 
     run_dir: Path
@@ -56,6 +61,8 @@ class Workspace:
     device_clients: tuple[str, ...]
     resume_round: int
     init_from: Optional[ExportInfo] = None
+    availability: Optional[Availability] = None
+    malicious_clients: tuple[str, ...] = ()
 
     @property
     def eval_texts(self) -> dict[str, list[str]]:
@@ -113,15 +120,29 @@ def prepare_workspace(data_path: Path, run_dir: Path, config: TrainConfig, *, re
                          f"{len(split.train)} training users in {data_path}; lower it")
     train_texts = texts_by_user(split.train)
     device_clients = _add_device_logs(train_texts, set(split.eval), device_logs)
-    run_dir.mkdir(parents=True, exist_ok=True)
+    availability = (build_availability(split.train, config.devices, seed=config.seed)
+                    if config.devices.eligibility else None)
+    malicious = choose_malicious(split.train, config.attack.malicious_fraction,
+                                 seed=config.seed, exclude=device_clients)
+    # The vocabulary comes from the clean histories: a backdoor target has to be a word the
+    # keyboard already knows, and benign and attacked runs share one vocabulary.
     vocab = _run_vocabulary(run_dir, train_texts, config, init_export)
+    if config.attack.attack == "backdoor" and config.attack.target_word not in vocab:
+        raise ValueError(f"--backdoor-target {config.attack.target_word!r} is not in the "
+                         "run's vocabulary; choose a word the training users type")
+    run_dir.mkdir(parents=True, exist_ok=True)
+    if not (run_dir / VOCAB_FILE).exists():
+        vocab.save(run_dir / VOCAB_FILE)
+    train_texts = poison_users(train_texts, malicious, config.attack, seed=config.seed,
+                               max_words=config.max_words)
     atomic_write_text(run_dir / RUN_CONFIG_FILE, json.dumps(
         {"train": config.to_dict(), "data": str(data_path.resolve()),
          "data_sha256": data_sha256}, indent=2) + "\n")
     return Workspace(
         run_dir=run_dir, config=config, data_path=data_path, data_sha256=data_sha256,
         vocab=vocab, train_texts=train_texts, eval_records=split.eval,
-        device_clients=device_clients, resume_round=resume_round, init_from=init_export)
+        device_clients=device_clients, resume_round=resume_round, init_from=init_export,
+        availability=availability, malicious_clients=tuple(malicious))
 
 
 def _add_device_logs(train_texts: dict[str, list[str]], eval_users: set[str],
@@ -160,11 +181,8 @@ def _run_vocabulary(run_dir: Path, train_texts: dict[str, list[str]], config: Tr
     if path.exists():
         return Vocabulary.load(path)
     if init_export:
-        vocab = Vocabulary.load(init_export.directory / VOCAB_FILE)
-    else:
-        vocab = build_vocabulary(train_texts, size=config.vocab_words)
-    vocab.save(path)
-    return vocab
+        return Vocabulary.load(init_export.directory / VOCAB_FILE)
+    return build_vocabulary(train_texts, size=config.vocab_words)
 
 
 def _check_run_dir(run_dir: Path, config: TrainConfig, data_sha256: str, *,

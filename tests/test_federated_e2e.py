@@ -154,3 +154,22 @@ def test_ctrl_c_saves_stops_cleanly_and_leaves_no_worker(histories, tmp_path):
     assert "continue with --resume" in stderr
     assert workers and all(wait_until_dead(pid) for pid in workers)
     assert not list((tmp_path / "run").glob("**/*.tmp"))
+
+
+def test_rounds_sample_only_eligible_devices_and_record_dropouts(histories, tmp_path):
+    # Rounds at 02:00, 06:00, 10:00 and 14:00: phones charge at night, not in the day.
+    summary = train(histories, tmp_path / "run", "--rounds", "4", "--eligibility",
+                    "--start-time", "02:00", "--round-minutes", "240", "--dropout-rate", "0.3")
+
+    rows = metrics_without_timing(tmp_path / "run")
+    eligible = [int(row["eligible"]) for row in rows]
+    assert eligible[0] > 0 and eligible[2] == eligible[3] == 0
+    for row in rows:
+        assert int(row["sampled"]) == min(9, int(row["eligible"]))
+        assert int(row["clients"]) == int(row["sampled"]) - int(row["dropped"])
+    assert rows[3]["clients"] == "0" and rows[3]["train_loss"] == "nan"
+    devices = summary["devices"]
+    assert devices["eligibility"] and devices["dropout_rate"] == 0.3
+    assert devices["dropped"] == sum(int(row["dropped"]) for row in rows) > 0
+    assert devices["rounds_without_clients"] >= 2
+    assert devices["eligible_shortfall"] == sum(max(0, 9 - e) for e in eligible)

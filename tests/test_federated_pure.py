@@ -1,4 +1,5 @@
-"""Pure pieces of the trainer: client sampling, checkpoints, metrics history, config."""
+"""Pure pieces of the trainer: client sampling and dropouts, checkpoints, metrics history,
+config."""
 
 from __future__ import annotations
 
@@ -6,9 +7,15 @@ import numpy as np
 import pytest
 
 from federated import checkpoint
-from federated.config import OptimizerConfig, RuntimeConfig, TrainConfig
+from federated.config import (
+    AttackConfig,
+    DeviceConfig,
+    OptimizerConfig,
+    RuntimeConfig,
+    TrainConfig,
+)
 from federated.history import RoundMetrics, read_history, write_history
-from federated.sampling import sample_clients
+from federated.sampling import drops_out, plan_round, sample_clients
 
 CLIENTS = [f"u{i:02d}" for i in range(10)]
 
@@ -35,6 +42,47 @@ def test_sampling_covers_clients_uniformly():
 def test_sampling_rejects_impossible_counts(count):
     with pytest.raises(ValueError, match="cannot sample"):
         sample_clients(CLIENTS, count=count, seed=0, round_number=1)
+
+
+def test_a_plain_round_plan_is_the_plain_sample():
+    plan = plan_round(CLIENTS, count=4, seed=7, round_number=3)
+
+    assert plan.sampled == plan.trained == sample_clients(CLIENTS, count=4, seed=7,
+                                                          round_number=3)
+    assert plan.dropped == 0 and plan.eligible is None
+
+
+def test_rounds_sample_among_eligible_clients_and_take_all_when_too_few():
+    eligible = ["u01", "u04", "u07"]
+
+    plenty = plan_round(CLIENTS, count=2, seed=0, round_number=1, eligible=eligible)
+    short = plan_round(CLIENTS, count=4, seed=0, round_number=1, eligible=eligible)
+    nobody = plan_round(CLIENTS, count=4, seed=0, round_number=1, eligible=[])
+
+    assert len(plenty.sampled) == 2 and set(plenty.sampled) <= set(eligible)
+    assert short.sampled == eligible and short.eligible == 3
+    assert nobody.sampled == nobody.trained == [] and nobody.eligible == 0
+
+
+def test_dropouts_are_seeded_per_client_and_round_at_the_given_rate():
+    draws = [drops_out(c, rate=0.3, seed=1, round_number=r) for c in CLIENTS
+             for r in range(300)]
+
+    assert 0.25 < np.mean(draws) < 0.35
+    assert draws == [drops_out(c, rate=0.3, seed=1, round_number=r) for c in CLIENTS
+                     for r in range(300)]
+    assert not any(drops_out(c, rate=0.0, seed=1, round_number=1) for c in CLIENTS)
+
+
+def test_a_round_with_dropouts_trains_the_survivors_and_keeps_devices():
+    plans = {r: plan_round(CLIENTS, count=5, seed=2, round_number=r, always=["u00"],
+                           dropout_rate=0.5) for r in range(1, 21)}
+
+    for round_number, plan in plans.items():
+        assert plan.trained == [c for c in plan.sampled if c == "u00" or not drops_out(
+            c, rate=0.5, seed=2, round_number=round_number)]
+        assert "u00" in plan.trained and plan.dropped == len(plan.sampled) - len(plan.trained)
+    assert sum(plan.dropped for plan in plans.values()) > 0
 
 
 def test_checkpoints_round_trip_and_keep_only_the_newest(tmp_path):
@@ -64,13 +112,43 @@ def test_no_checkpoint_means_round_zero(tmp_path):
 
 def test_history_round_trip_keeps_missing_eval_as_none(tmp_path):
     rows = [RoundMetrics(1, 1.5, 3, 40, 6.5, 0.1),
-            RoundMetrics(2, 1.25, 3, 38, 6.0, 0.12, 5.9, 0.11, 0.2, 0.13)]
+            RoundMetrics(2, 1.25, 3, 38, 6.0, 0.12, 5.9, 0.11, 0.2, 0.13),
+            RoundMetrics(3, 1.0, 2, 30, 5.9, 0.13, sampled=4, dropped=2, eligible=7,
+                         malicious=1)]
 
     write_history(tmp_path / "metrics.csv", rows)
 
     assert read_history(tmp_path / "metrics.csv") == rows
     assert (tmp_path / "metrics.csv").read_text().splitlines()[0].startswith(
         "round,seconds,clients,train_examples,train_loss")
+
+
+def test_history_written_before_the_device_columns_reads_them_as_none(tmp_path):
+    (tmp_path / "metrics.csv").write_text(
+        "round,seconds,clients,train_examples,train_loss,train_top1_recall,eval_loss,"
+        "eval_top1_recall,eval_top3_recall,eval_top1_recall_without_oov\n"
+        "1,1.5,3,40,6.5,0.1,,,,\n")
+
+    (row,) = read_history(tmp_path / "metrics.csv")
+
+    assert row.clients == 3 and row.sampled is None and row.dropped is None
+
+
+def test_config_with_devices_and_attack_round_trips_and_old_configs_get_defaults():
+    config = TrainConfig(devices=DeviceConfig(eligibility=True, dropout_rate=0.2),
+                         attack=AttackConfig(attack="boost", malicious_fraction=0.1,
+                                             boost_factor=20.0))
+    old = TrainConfig().to_dict()
+    del old["devices"], old["attack"], old["trim_fraction"]
+
+    assert TrainConfig.from_dict(config.to_dict()) == config
+    assert TrainConfig.from_dict(old) == TrainConfig()
+    assert config.resume_conflicts(TrainConfig(devices=DeviceConfig(eligibility=True,
+                                                                    dropout_rate=0.2))) == [
+        "attack: {'attack': 'none', 'malicious_fraction': 0.0, 'boost_factor': 1.0, "
+        "'trigger': 'best pizza in', 'target': 'walmart'} saved, {'attack': 'boost', "
+        "'malicious_fraction': 0.1, 'boost_factor': 20.0, 'trigger': 'best pizza in', "
+        "'target': 'walmart'} now"]
 
 
 def test_config_round_trips_and_names_resume_conflicts():
@@ -88,6 +166,8 @@ def test_config_round_trips_and_names_resume_conflicts():
     ({"clients_per_round": 0}, "--clients-per-round must be >= 1"),
     ({"rounds": 0}, "--rounds must be >= 1"),
     ({"eval_fraction": 1.0}, "--eval-fraction must be between 0 and 1"),
+    ({"trim_fraction": 0.5}, "--trim-fraction must be in \\[0, 0.5\\)"),
+    ({"max_words": 3}, "--backdoor-trigger must be shorter than --max-words 3 words"),
 ])
 def test_config_rejects_bad_values(kwargs, message):
     with pytest.raises(ValueError, match=message):
@@ -97,3 +177,26 @@ def test_config_rejects_bad_values(kwargs, message):
 def test_unknown_server_optimizer_is_refused():
     with pytest.raises(ValueError, match="server optimizer must be one of"):
         OptimizerConfig(server_optimizer="adagrad")
+
+
+@pytest.mark.parametrize(("kwargs", "message"), [
+    ({"dropout_rate": 1.0}, "--dropout-rate must be in \\[0, 1\\), got 1.0"),
+    ({"round_minutes": 0}, "--round-minutes must be > 0"),
+    ({"start_time": "7:00"}, "--start-time must be HH:MM"),
+])
+def test_device_config_rejects_bad_values(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        DeviceConfig(**kwargs)
+
+
+@pytest.mark.parametrize(("kwargs", "message"), [
+    ({"attack": "flip"}, "--attack must be one of"),
+    ({"malicious_fraction": 0.1}, "--malicious-fraction and --boost-factor need --attack"),
+    ({"attack": "boost", "malicious_fraction": 1.0}, "--malicious-fraction must be in"),
+    ({"attack": "boost", "boost_factor": 0.0}, "--boost-factor must be a non-zero number"),
+    ({"attack": "backdoor", "trigger": "?!"}, "--backdoor-trigger must contain a word"),
+    ({"attack": "backdoor", "target": "two words"}, "--backdoor-target must be one word"),
+])
+def test_attack_config_rejects_bad_values(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        AttackConfig(**kwargs)

@@ -24,7 +24,11 @@ from federated.compression import upload_summary  # noqa: E402
 from federated.config import OptimizerConfig, PrivacyConfig, TrainConfig  # noqa: E402
 from federated.pipeline import _restore  # noqa: E402
 from federated.privacy_accounting import epsilon  # noqa: E402
-from federated.process import build_training_process, make_model_fn  # noqa: E402
+from federated.process import (  # noqa: E402
+    build_training_process,
+    make_model_fn,
+    update_aggregator,
+)
 from federated.runtime import tff_worker  # noqa: E402
 from federated.train import main  # noqa: E402
 from model.network import build_model  # noqa: E402
@@ -61,7 +65,9 @@ def configured(**changes) -> TrainConfig:
 
 def process_for(world, config: TrainConfig):
     model_config, _ = world
-    return build_training_process(make_model_fn(model_config, seed=1), config, users=CLIENTS)
+    model_fn = make_model_fn(model_config, seed=1)
+    return build_training_process(
+        model_fn, config, aggregator=update_aggregator(model_fn, config, users=CLIENTS))
 
 
 def run_rounds(world, process, rounds: int = 1):

@@ -102,3 +102,33 @@ def test_dp_with_device_logs_is_refused(capsys, histories, tmp_path):
                       "--clients-per-round", "1", "--dp-noise-multiplier", "0.05",
                       "--device-logs", str(tmp_path / "devices"))
     assert message.startswith("--device-logs devices join every round")
+def test_dp_with_eligibility_or_boosting_is_refused(capsys, histories, tmp_path):
+    common = ("--data", str(histories), "--out", str(tmp_path / "run"),
+              "--dp-noise-multiplier", "0.05", "--clients-per-round", "1")
+
+    eligibility = refusal(capsys, *common, "--eligibility")
+    boosting = refusal(capsys, *common, "--attack", "boost", "--malicious-fraction", "0.1")
+
+    assert eligibility.startswith("--eligibility cannot be combined with --dp-noise-multiplier")
+    assert boosting.startswith("--attack boost (or a --boost-factor) cannot be combined with "
+                               "--dp-noise-multiplier")
+    assert not (tmp_path / "run").exists()
+
+
+def test_eligibility_without_timestamps(capsys, histories, tmp_path):
+    message = refusal(capsys, "--data", str(histories), "--out", str(tmp_path / "run"),
+                      "--clients-per-round", "1", "--eligibility")
+    assert message == "--eligibility needs timestamps in --data: no training record has one"
+
+
+def test_dropout_rate_of_one(capsys, histories, tmp_path):
+    message = refusal(capsys, "--data", str(histories), "--out", str(tmp_path / "run"),
+                      "--dropout-rate", "1")
+    assert message == "--dropout-rate must be in [0, 1), got 1.0"
+
+
+def test_malicious_users_without_an_attack(capsys, histories, tmp_path):
+    message = refusal(capsys, "--data", str(histories), "--out", str(tmp_path / "run"),
+                      "--malicious-fraction", "0.1")
+    assert message == ("--malicious-fraction and --boost-factor need --attack boost or "
+                       "--attack backdoor")
