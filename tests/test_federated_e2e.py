@@ -101,7 +101,10 @@ def start_trainer(histories: Path, run_dir: Path, *extra: str) -> subprocess.Pop
     return subprocess.Popen(
         [sys.executable, "-m", "federated.train", "--data", str(histories), "--out",
          str(run_dir), *TOY_ARGS, *extra],
-        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        # A shell running this suite in the background ignores SIGINT, and the trainer would
+        # inherit that: give it the terminal's default, as when a user presses Ctrl-C.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
 
 
 def wait_for_round(run_dir: Path, round_number: int, process: subprocess.Popen) -> None:
