@@ -16,7 +16,7 @@ import json
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any, Optional, Union
 
 from data.atomic_files import atomic_writer
@@ -104,11 +104,21 @@ def _type_name(value: Any) -> str:
     return "null" if value is None else type(value).__name__
 
 
-def _is_iso8601(value: str) -> bool:
+def parse_timestamp(value: str) -> datetime:
+    """An ISO 8601 timestamp as a time-zone-aware datetime (naive times are taken as UTC).
+
+    Raises:
+        ValueError: `value` is not ISO 8601.
+    """
     # fromisoformat on Python < 3.11 does not accept a trailing "Z"; it means UTC.
     candidate = value[:-1] + "+00:00" if value.endswith(("Z", "z")) else value
+    moment = datetime.fromisoformat(candidate)
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def _is_iso8601(value: str) -> bool:
     try:
-        datetime.fromisoformat(candidate)
+        parse_timestamp(value)
     except ValueError:
         return False
     return True

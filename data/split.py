@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 
 import numpy as np
 
-from data.records import TypingRecord
+from data.records import TypingRecord, parse_timestamp
 
 
 @dataclass(frozen=True)
@@ -67,13 +67,6 @@ def split_users(
     return UserSplit(train=train, eval=held_out)
 
 
-def _parse_timestamp(value: str) -> datetime:
-    candidate = value[:-1] + "+00:00" if value.endswith(("Z", "z")) else value
-    moment = datetime.fromisoformat(candidate)
-    # Naive times are taken as UTC so they compare with aware ones.
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
-
-
 def chronological_split(
     records: Sequence[TypingRecord], *, newer_fraction: float
 ) -> tuple[list[TypingRecord], list[TypingRecord]]:
@@ -96,7 +89,7 @@ def chronological_split(
     current = earliest
     for record in records:
         if record.timestamp is not None:
-            current = _parse_timestamp(record.timestamp)
+            current = parse_timestamp(record.timestamp)
         keys.append(current)
     order = sorted(range(len(records)), key=lambda i: keys[i])
     ordered = [records[i] for i in order]

@@ -24,12 +24,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Optional
 
 import numpy as np
 
-from data.records import TypingRecord
+from data.records import TypingRecord, parse_timestamp
 from federated.config import DeviceConfig
 from federated.sampling import stable_id
 
@@ -43,10 +42,7 @@ _SCHEDULE_STREAM, _WIFI_STREAM = 3, 4  # Keep these draws apart from other seede
 
 def hour_of(timestamp: str) -> int:
     """The hour of day (0-23) as written in an ISO 8601 timestamp."""
-    # fromisoformat on Python < 3.11 does not accept a trailing "Z"; it means UTC.
-    if timestamp.endswith(("Z", "z")):
-        timestamp = timestamp[:-1] + "+00:00"
-    return datetime.fromisoformat(timestamp).hour
+    return parse_timestamp(timestamp).hour
 
 
 def hourly_counts(records: Iterable[TypingRecord]) -> np.ndarray:
