@@ -18,6 +18,7 @@ import os
 import re
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -30,6 +31,8 @@ from data.records import TypingRecord
 DEVICE_ID_PATTERN = re.compile(r"[a-z0-9_-]{1,32}")
 STORE_SUFFIX = ".sqlite3"
 _SCHEMA_VERSION = 1
+# How long a writer waits for another connection (thread or process) to release the file.
+BUSY_SECONDS = 10.0
 _SCHEMA = (
     """CREATE TABLE impressions (
         id INTEGER PRIMARY KEY, event_id TEXT NOT NULL UNIQUE, time TEXT NOT NULL,
@@ -107,6 +110,26 @@ def utc_now() -> str:
     return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
+def _enable_wal(connection: sqlite3.Connection) -> None:
+    """Switches the file to WAL mode, waiting up to `BUSY_SECONDS` for other connections.
+
+    Changing the journal mode needs the file to itself, and SQLite reports a busy file at
+    once here instead of calling its busy handler, so two connections opening a new file at
+    the same moment would fail: retry with a short, growing pause instead.
+    """
+    deadline = time.monotonic() + BUSY_SECONDS
+    pause = 0.005
+    while True:
+        try:
+            connection.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or time.monotonic() + pause > deadline:
+                raise
+        time.sleep(pause)
+        pause = min(2 * pause, 0.2)
+
+
 class DeviceLog:
     """One device's SQLite file.
 
@@ -119,8 +142,8 @@ class DeviceLog:
         self._clock = clock
         self._lock = threading.Lock()
         self._connection = sqlite3.connect(self.path, isolation_level=None,
-                                           check_same_thread=False, timeout=10.0)
-        self._connection.execute("PRAGMA journal_mode=WAL")
+                                           check_same_thread=False, timeout=BUSY_SECONDS)
+        _enable_wal(self._connection)
         # WAL + NORMAL: a commit survives a crash of the app; only power loss may drop the last.
         self._connection.execute("PRAGMA synchronous=NORMAL")
         with self._transaction() as cursor:
@@ -144,11 +167,11 @@ class DeviceLog:
 
     def record(self, events: Sequence[Event]) -> int:
         """Stores `events` in one transaction; returns how many were new (not seen ids)."""
-        time = self._clock()
+        now = self._clock()
         stored = 0
         with self._transaction() as cursor:
             for event in events:
-                cursor.execute(*_insert_statement(event, time))
+                cursor.execute(*_insert_statement(event, now))
                 stored += cursor.rowcount
         return stored
 
