@@ -12,7 +12,8 @@ DEMO_SEED ?= 1
 # Anything federated.train accepts; a change retrains (the recipe compares this line).
 TRAIN_ARGS ?= --rounds 100 --clients-per-round 20
 
-.PHONY: demo train serve retrain report test setup setup-test lint bench clean-demo FORCE
+.PHONY: demo train serve retrain report experiments test setup setup-test lint bench \
+  clean-demo FORCE
 
 demo: setup train serve
 
@@ -56,6 +57,24 @@ $(DEMO_RUN)/summary.json: $(DEMO_DATA) $(DEMO_DIR)/train-args
 # the keyboard's live metrics once the keyboard has logged any: runs/demo/run/report/index.html.
 report: setup
 	$(PY) -m federated.report $(DEMO_RUN) $(if $(wildcard $(DEMO_DEVICES)),--device-logs $(DEMO_DEVICES))
+
+# Privacy, attacks and defences, dropout, compression: two suites of runs, each reported
+# against its benign run (runs/experiments/*/benign/report/index.html). About 3 hours on
+# 2 cores; run it again to continue after a stop. Robustness: demo data and settings.
+# Privacy: DP at 10,000 users, 100 clients a round, so that the noise is meaningful.
+EXPERIMENTS_DIR := runs/experiments
+PRIVACY_DATA := $(EXPERIMENTS_DIR)/privacy-histories.jsonl
+PRIVACY_USERS ?= 10000
+
+experiments: setup $(DEMO_DATA) $(PRIVACY_DATA)
+	$(PY) -m federated.experiments robustness --data $(DEMO_DATA) \
+	  --out $(EXPERIMENTS_DIR)/robustness
+	$(PY) -m federated.experiments privacy --data $(PRIVACY_DATA) \
+	  --out $(EXPERIMENTS_DIR)/privacy
+
+$(PRIVACY_DATA):
+	@mkdir -p $(@D)
+	$(PY) -m data.generate --users $(PRIVACY_USERS) --seed $(DEMO_SEED) --out $@
 
 lint: setup
 	$(PY) -m ruff check .

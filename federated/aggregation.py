@@ -70,7 +70,8 @@ def model_aggregator(config: TrainConfig, *, users: int,
         `build_unweighted_fed_avg`), else a weighted one.
     """
     if config.aggregator in (MEDIAN, TRIMMED_MEAN):  # Refused with every privacy option.
-        return CoordinateWiseFactory(config.aggregator, trim_fraction=config.trim_fraction)
+        return CoordinateWiseFactory(config.aggregator, trim_fraction=config.trim_fraction,
+                                     bucket_size=config.bucket_size)
     privacy = config.privacy
     robust = config.aggregator == "robust"
     if privacy.dp:

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import tensorflow as tf
 
+from federated.attacks import backdoor_contexts, backdoor_examples
 from model.metrics import MaskedTopKRecall, scored_positions
-from model.vocab import NUM_SPECIAL_TOKENS, OOV_ID
+from model.vocab import NUM_SPECIAL_TOKENS, OOV_ID, Vocabulary
 
 LogitsFn = Callable[[np.ndarray], np.ndarray]  # inputs [B, L] -> logits [B, L, V]
 
@@ -41,6 +42,18 @@ def keras_logits_fn(model: tf.keras.Model) -> LogitsFn:
     forward = tf.function(lambda ids: model(ids, training=False),
                           input_signature=[tf.TensorSpec([None, None], tf.int32)])
     return lambda inputs: forward(inputs).numpy()
+
+
+def backdoor_success(logits_fn: LogitsFn, eval_texts: Iterable[str], vocab: Vocabulary, *,
+                     trigger_words: Sequence[str], target: str, seed: int,
+                     max_words: int) -> tuple[float, float, int]:
+    """How often `logits_fn` suggests the backdoor's `target` after its trigger, appended to
+    held-out message beginnings (`federated.attacks.backdoor_contexts`):
+    (top-1 rate, top-3 rate, contexts). A target outside `vocab` is never suggested."""
+    contexts = backdoor_contexts(eval_texts, trigger_words, seed=seed, max_words=max_words)
+    inputs, targets = backdoor_examples(contexts, target, vocab, max_words=max_words)
+    scores = score(logits_fn, inputs, targets)
+    return scores.top1_recall, scores.top3_recall, len(contexts)
 
 
 def oov_rate(targets: np.ndarray) -> float:

@@ -263,6 +263,8 @@ class TrainConfig:
             and "trimmed-mean" are coordinate-wise (each client counts once).
         trim_fraction: share of clients cut from each end of every coordinate by
             "trimmed-mean".
+        bucket_size: "median" and "trimmed-mean" first average the clients' updates in
+            buckets of this many, then take the statistic over the bucket means (1: none).
         devices: device eligibility and mid-round dropout.
         attack: malicious clients, for testing defences.
         runtime: TFF worker settings.
@@ -283,6 +285,7 @@ class TrainConfig:
     optimizers: OptimizerConfig = field(default_factory=OptimizerConfig)
     aggregator: str = "robust"
     trim_fraction: float = 0.1
+    bucket_size: int = 1
     devices: DeviceConfig = field(default_factory=DeviceConfig)
     attack: AttackConfig = field(default_factory=AttackConfig)
     runtime: RuntimeConfig = field(default_factory=RuntimeConfig)
@@ -291,7 +294,7 @@ class TrainConfig:
     def __post_init__(self):
         for name in ("rounds", "clients_per_round", "eval_every", "vocab_words",
                      "embedding_dim", "lstm_units", "max_words", "batch_size",
-                     "local_epochs"):
+                     "local_epochs", "bucket_size"):
             if getattr(self, name) < 1:
                 raise ValueError(f"--{name.replace('_', '-')} must be >= 1, "
                                  f"got {getattr(self, name)}")
@@ -301,6 +304,8 @@ class TrainConfig:
             raise ValueError(f"--eval-fraction must be between 0 and 1, got {self.eval_fraction}")
         if not 0 <= self.trim_fraction < 0.5:
             raise ValueError(f"--trim-fraction must be in [0, 0.5), got {self.trim_fraction}")
+        if self.bucket_size > 1 and self.aggregator not in ("median", "trimmed-mean"):
+            raise ValueError("--bucket-size needs --aggregator median or trimmed-mean")
         if len(self.attack.trigger_words) >= self.max_words:
             raise ValueError(f"--backdoor-trigger must be shorter than --max-words "
                              f"{self.max_words} words")

@@ -7,6 +7,13 @@ clients reported (fewer after dropouts, more when device-log clients join). `rep
 each coordinate across clients and takes the median or the trimmed mean (Yin et al. 2018,
 "Byzantine-robust distributed learning").
 
+With a bucket size s > 1, the clients' updates are first averaged in buckets of s (in the
+order they arrive: the round's sampled clients by id, so who shares a bucket is as random as
+the sampling), and the statistic is taken over the bucket means (Karimireddy et al. 2022,
+"Byzantine-robust learning on heterogeneous datasets via bucketing"). Averaging first shrinks
+the spread between honest, non-IID clients, which a coordinate-wise statistic otherwise
+mistakes for disagreement; a few attackers still spoil only a few buckets.
+
 Each client counts once, whatever its number of examples: weighting would let one client with
 many examples (or a poisoner claiming many) pull every coordinate. Clients with weight 0 are
 left out: TFF's client work gives weight 0 to an update it zeroed because it was not finite.
@@ -39,6 +46,13 @@ def coordinate_trimmed_mean(stacked: tf.Tensor, trim_fraction: float) -> tf.Tens
     return tf.reduce_mean(ordered[cut:count - cut], axis=0)
 
 
+def bucket_means(stacked: tf.Tensor, bucket_size: int) -> tf.Tensor:
+    """The means of consecutive groups of `bucket_size` rows (the last group may be smaller)."""
+    count = tf.shape(stacked)[0]
+    return tf.math.unsorted_segment_mean(stacked, tf.range(count) // bucket_size,
+                                         num_segments=(count + bucket_size - 1) // bucket_size)
+
+
 class CoordinateWiseFactory(tff.aggregators.WeightedAggregationFactory):
     """Aggregates client updates by a coordinate-wise statistic (median or trimmed mean).
 
@@ -46,21 +60,27 @@ class CoordinateWiseFactory(tff.aggregators.WeightedAggregationFactory):
     The process is stateless and measures how many clients it aggregated.
     """
 
-    def __init__(self, statistic: str, *, trim_fraction: float = 0.1):
+    def __init__(self, statistic: str, *, trim_fraction: float = 0.1, bucket_size: int = 1):
         if statistic not in (MEDIAN, TRIMMED_MEAN):
             raise ValueError(f"statistic must be {MEDIAN!r} or {TRIMMED_MEAN!r}, "
                              f"got {statistic!r}")
         if not 0 <= trim_fraction < 0.5:
             raise ValueError(f"trim fraction must be in [0, 0.5), got {trim_fraction}")
+        if bucket_size < 1:
+            raise ValueError(f"bucket size must be >= 1, got {bucket_size}")
         self._statistic = statistic
         self._trim_fraction = trim_fraction
+        self._bucket_size = bucket_size
 
     def _reduce(self, stacked: tf.Tensor) -> tf.Tensor:
-        """The statistic of one tensor's stack; zeros (no update) if no client counted."""
+        """The statistic of one tensor's stack (of its bucket means); zeros (no update) if no
+        client counted."""
         def reduce():
+            rows = stacked if self._bucket_size == 1 else bucket_means(stacked,
+                                                                        self._bucket_size)
             if self._statistic == MEDIAN:
-                return coordinate_median(stacked)
-            return coordinate_trimmed_mean(stacked, self._trim_fraction)
+                return coordinate_median(rows)
+            return coordinate_trimmed_mean(rows, self._trim_fraction)
 
         return tf.cond(tf.shape(stacked)[0] > 0, reduce,
                        lambda: tf.zeros(tf.shape(stacked)[1:], stacked.dtype))

@@ -14,8 +14,13 @@ import tensorflow_federated as tff
 
 from data.atomic_files import atomic_write_text
 from federated import checkpoint
-from federated.attacks import backdoor_contexts, backdoor_examples
-from federated.baselines import keras_logits_fn, oov_rate, score, unigram_logits_fn
+from federated.baselines import (
+    backdoor_success,
+    keras_logits_fn,
+    oov_rate,
+    score,
+    unigram_logits_fn,
+)
 from federated.boosting import build_boosting_process, uses_boosting, with_boost
 from federated.client_data import build_client_datasets, encode_users
 from federated.compression import upload_summary
@@ -104,8 +109,12 @@ def train(workspace: Workspace) -> dict[str, Any]:
         metadata={"rounds": len(history), "top1_recall": final_eval.top1_recall,
                   "top3_recall": final_eval.top3_recall, "data_sha256": workspace.data_sha256,
                   "seed": config.seed})
-    backdoor = (_backdoor_success(workspace, keras_model)
-                if config.attack.attack == "backdoor" else None)
+    backdoor = (backdoor_success(
+        keras_logits_fn(keras_model),
+        (text for texts in workspace.eval_texts.values() for text in texts), workspace.vocab,
+        trigger_words=config.attack.trigger_words, target=config.attack.target_word,
+        seed=config.seed, max_words=config.max_words)
+        if config.attack.attack == "backdoor" else None)
     summary = _summary(workspace, history, final_eval, export,
                        baselines={"unigram": dataclasses.asdict(unigram)},
                        eval_oov_rate=oov_rate(eval_targets),
@@ -134,20 +143,6 @@ def _training(model_fn, config: TrainConfig, malicious: frozenset[str],
     return (build_boosting_process(model_fn, config.optimizers, aggregator=aggregator),
             {client: with_boost(dataset, factor if client in malicious else 1.0)
              for client, dataset in datasets.items()})
-
-
-def _backdoor_success(workspace: Workspace,
-                      keras_model: tf.keras.Model) -> tuple[float, float, int]:
-    """How often the final model suggests the backdoor target after the trigger, appended
-    to held-out users' message beginnings: (top-1 rate, top-3 rate, contexts)."""
-    config = workspace.config
-    contexts = backdoor_contexts(
-        (text for texts in workspace.eval_texts.values() for text in texts),
-        config.attack.trigger_words, seed=config.seed, max_words=config.max_words)
-    inputs, targets = backdoor_examples(contexts, config.attack.target_word, workspace.vocab,
-                                        max_words=config.max_words)
-    scores = score(keras_logits_fn(keras_model), inputs, targets)
-    return scores.top1_recall, scores.top3_recall, len(contexts)
 
 
 def _restore(template: Any, state_type: tff.FederatedType, run_dir, round_number: int) -> Any:

@@ -1,12 +1,14 @@
 """Suggestion accuracy report of a finished training run.
 
-    python -m federated.report RUN_DIR [--device-logs DATA_DIR]
+    python -m federated.report RUN_DIR [--device-logs DATA_DIR] [--compare OTHER_RUN ...]
 
 Writes RUN_DIR/report/report.json, report.md, index.html and PNG plots: the federated model
 against a server-trained model, a Kneser-Ney n-gram and the most frequent words, all scored on
 the run's held-out users; learning curves; recall per user, per activity level and per
-interest; prefix completion; live metrics from device logs; provenance. The server baseline
-is cached in RUN_DIR/report/centralized/ and reused by the next report.
+interest; prefix completion; live metrics from device logs; provenance. With --compare, also
+privacy, attack/defence, device and compression sections: other runs of the same data and
+seed that change those options, against this (benign, default) run. The server baseline is
+cached in RUN_DIR/report/centralized/ and reused by the next report.
 """
 
 from __future__ import annotations
@@ -28,6 +30,13 @@ from federated.history import RoundMetrics, read_history
 from federated.live_metrics import read_live_metrics
 from federated.report_config import ReportConfig
 from federated.report_document import render_html, render_markdown
+from federated.report_experiments import (
+    CompletedRun,
+    backdoors_of,
+    check_comparable,
+    compare_runs,
+    read_completed_run,
+)
 from federated.report_sections import build_sections
 from federated.workspace import RUN_CONFIG_FILE, Workspace, reload_workspace
 from model.export import ExportError, ExportInfo, read_export_info
@@ -57,6 +66,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--centralized-batch-size", type=int,
                         default=defaults.centralized_batch_size,
                         help="batch size of the server baseline (default %(default)s)")
+    parser.add_argument("--compare", type=Path, nargs="+", default=(), metavar="OTHER_RUN",
+                        help="finished runs of the same data and seed that change privacy, "
+                             "attack, defence, device or compression options: adds sections "
+                             "comparing them with RUN_DIR")
     return parser
 
 
@@ -64,7 +77,8 @@ def config_from_args(args: argparse.Namespace) -> ReportConfig:
     return ReportConfig(run_dir=args.run_dir, device_logs=args.device_logs,
                         ngram_order=args.ngram_order,
                         centralized_learning_rate=args.centralized_lr,
-                        centralized_batch_size=args.centralized_batch_size)
+                        centralized_batch_size=args.centralized_batch_size,
+                        compare=tuple(args.compare))
 
 
 def check_run(run_dir: Path) -> tuple[ExportInfo, list[RoundMetrics]]:
@@ -83,6 +97,17 @@ def check_run(run_dir: Path) -> tuple[ExportInfo, list[RoundMetrics]]:
     except ExportError as error:
         raise IncompleteRunError(str(error)) from None
     return export, history
+
+
+def read_compared_runs(config: ReportConfig) -> tuple[CompletedRun, list[CompletedRun]]:
+    """The reported run and the --compare runs, each checked finished and comparable."""
+    for run_dir in config.compare:
+        check_run(run_dir)
+    reference = read_completed_run(config.run_dir)
+    others = [read_completed_run(run_dir) for run_dir in config.compare]
+    for other in others:
+        check_comparable(reference, other)
+    return reference, others
 
 
 def eval_texts_by_topic(workspace: Workspace) -> dict[str, list[str]]:
@@ -114,15 +139,22 @@ def provenance(workspace: Workspace, export: ExportInfo, parameters: int,
 
 
 def build_report(config: ReportConfig, workspace: Workspace, export: ExportInfo,
-                 history: list[RoundMetrics], argv: Sequence[str]) -> dict[str, Any]:
-    """Evaluates the run and writes report.json, report.md, index.html and the plots."""
+                 history: list[RoundMetrics], argv: Sequence[str],
+                 compared: tuple[CompletedRun, list[CompletedRun]]) -> dict[str, Any]:
+    """Evaluates the run and writes report.json, report.md, index.html and the plots.
+
+    `compared` is `read_compared_runs(config)`: the run and the --compare runs.
+    """
+    reference, others = compared
     live = None if config.device_logs is None else asdict(read_live_metrics(config.device_logs))
     # TensorFlow and matplotlib take seconds to import: only once the run is known complete.
     from federated.report_evaluation import evaluate_run
     from federated.report_plots import write_plots
 
     report: dict[str, Any] = evaluate_run(workspace, export, history,
-                                          eval_texts_by_topic(workspace), config)
+                                          eval_texts_by_topic(workspace), config,
+                                          backdoors=backdoors_of([reference, *others]))
+    reference_backdoor = report.pop("reference_backdoor")
     models = report["models"]
     ratios = {"federated_over_centralized_top1":
               models["federated"]["top1_recall"] / models["centralized"]["top1_recall"],
@@ -139,10 +171,11 @@ def build_report(config: ReportConfig, workspace: Workspace, export: ExportInfo,
         goals={name: {"value": value, "target": GOALS[name], "met": value >= GOALS[name]}
                for name, value in ratios.items()},
         live=live,
+        experiments=compare_runs(reference, others, reference_backdoor) if others else None,
         provenance=provenance(workspace, export, models["federated"]["parameters"], argv),
-        report_settings={k: str(v) if isinstance(v, Path) else v
-                         for k, v in asdict(config).items()})
-    report["plots"] = write_plots(report, history, config.report_dir)
+        report_settings=json.loads(json.dumps(asdict(config), default=str)))
+    report["plots"] = write_plots(report, history, config.report_dir,
+                                  compared={run.name: run.history for run in others})
     atomic_write_text(config.report_dir / "report.json", json.dumps(report, indent=2) + "\n")
     title = f"Suggestion accuracy of {config.run_dir.name} ({export.version})"
     sections = build_sections(report)
@@ -159,12 +192,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         config = config_from_args(args)
         export, history = check_run(config.run_dir)
         workspace = reload_workspace(config.run_dir)
+        compared = read_compared_runs(config)
         if config.device_logs is not None and not config.device_logs.is_dir():
             raise FileNotFoundError(f"--device-logs {config.device_logs}: no such directory")
     except (ValueError, FileNotFoundError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    report = build_report(config, workspace, export, history, argv)
+    report = build_report(config, workspace, export, history, argv, compared)
     models = report["models"]
     print("\n".join(f"{name:12s} top-1 {scores['top1_recall']:.4f}  top-3 "
                     f"{scores['top3_recall']:.4f}" for name, scores in models.items()))

@@ -21,6 +21,8 @@ class ReportConfig:
             of the *training* users held out: top-1 recall 0.643 at 1e-3 (still converging),
             0.666 at 3e-3, 0.662 at 1e-2.
         centralized_batch_size: examples per step of the server baseline.
+        compare: other finished runs of the same data and split, each changing some
+            settings (privacy, attack, defence, devices, compression), compared with this one.
     """
 
     run_dir: Path
@@ -28,6 +30,7 @@ class ReportConfig:
     ngram_order: int = 3
     centralized_learning_rate: float = 3e-3
     centralized_batch_size: int = 32
+    compare: tuple[Path, ...] = ()
 
     @property
     def report_dir(self) -> Path:
@@ -42,3 +45,5 @@ class ReportConfig:
         if self.centralized_batch_size < 1:
             raise ValueError("--centralized-batch-size must be >= 1, got "
                              f"{self.centralized_batch_size}")
+        if self.run_dir in self.compare:
+            raise ValueError(f"--compare lists the reported run {self.run_dir} itself")

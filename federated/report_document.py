@@ -7,7 +7,7 @@ from __future__ import annotations
 import html
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Union
+from typing import Optional, Union
 
 
 @dataclass(frozen=True)
@@ -29,6 +29,11 @@ Block = Union[str, Table, Figure]  # A str is a paragraph.
 class Section:
     title: str
     blocks: Sequence[Block] = field(default_factory=tuple)
+
+
+def percent(value: Optional[float]) -> str:
+    """A share as the report prints it (e.g. "49.5%"; "-" when unknown)."""
+    return "-" if value is None else f"{100 * value:.1f}%"
 
 
 def render_markdown(title: str, sections: Sequence[Section]) -> str:

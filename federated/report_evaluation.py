@@ -8,13 +8,19 @@ from __future__ import annotations
 
 import dataclasses
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import tensorflow as tf
 
-from federated.baselines import keras_logits_fn, oov_rate, score, unigram_logits_fn
+from federated.baselines import (
+    backdoor_success,
+    keras_logits_fn,
+    oov_rate,
+    score,
+    unigram_logits_fn,
+)
 from federated.centralized import CentralizedConfig, load_or_train
 from federated.client_data import Examples, encode_users
 from federated.history import RoundMetrics
@@ -27,6 +33,7 @@ from federated.recall_breakdown import (
     topic_recall,
 )
 from federated.report_config import ReportConfig
+from federated.report_experiments import backdoor_key
 from federated.workspace import Workspace
 from model.export import ExportInfo
 from model.keras_io import load_keras_model
@@ -46,7 +53,8 @@ def _pool(examples_by_key: Mapping[str, Examples]) -> Examples:
 
 def evaluate_run(workspace: Workspace, export: ExportInfo, history: list[RoundMetrics],
                  eval_topics: Mapping[str, list[str]],
-                 config: ReportConfig) -> dict[str, Any]:
+                 config: ReportConfig,
+                 backdoors: Sequence[tuple[str, str]] = ()) -> dict[str, Any]:
     """Every model's scores and breakdowns on the run's held-out users.
 
     Args:
@@ -55,9 +63,12 @@ def evaluate_run(workspace: Workspace, export: ExportInfo, history: list[RoundMe
         history: the run's per-round metrics (sets the centralized budget).
         eval_topics: held-out messages by topic (interest), possibly empty.
         config: the report's settings (the baselines').
+        backdoors: (trigger, target) pairs whose success to measure on the federated model
+            (the benign rate that compared backdoor runs are held against).
 
     Returns:
-        The `models`, `evaluation` and breakdown sections of report.json.
+        The `models`, `evaluation` and breakdown sections of report.json, and
+        `reference_backdoor`: {backdoor_key: (top-1, top-3) success} for `backdoors`.
     """
     tf.config.experimental.enable_op_determinism()
     tf.keras.utils.set_random_seed(workspace.config.seed)
@@ -109,7 +120,14 @@ def evaluate_run(workspace: Workspace, export: ExportInfo, history: list[RoundMe
         breakdowns["by_topic"][name] = topic_recall(logits_fn, examples_by_topic)
         breakdowns["prefix_completion"][name] = prefix_completion_recall(
             logits_fn, eval_inputs, eval_targets, vocab)
+    eval_texts = [text for texts in workspace.eval_texts.values() for text in texts]
+    reference_backdoor = {
+        backdoor_key(trigger, target): backdoor_success(
+            logits_fns["federated"], eval_texts, vocab, trigger_words=trigger.split(),
+            target=target, seed=workspace.config.seed, max_words=max_words)[:2]
+        for trigger, target in backdoors}
     return {
+        "reference_backdoor": reference_backdoor,
         "evaluation": {"users": len(eval_by_user), "messages": len(eval_inputs),
                        "scored_words": models["federated"]["scored_words"],
                        "oov_rate": oov_rate(eval_targets),

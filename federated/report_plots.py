@@ -148,9 +148,57 @@ def plot_prefix_completion(prefix: Mapping[str, Mapping[str, Mapping[str, float]
     return _save(figure, path)
 
 
-def write_plots(report: Mapping[str, Any], history: list[RoundMetrics],
-                directory: Path) -> dict[str, str]:
-    """Writes every figure of `report` into `directory`; returns their relative paths."""
+def plot_experiments(experiments: Mapping[str, Any],
+                     histories: Mapping[str, list[RoundMetrics]], path: Path) -> str:
+    """Held-out top-1 recall by round of the reference and every compared run; beside it,
+    the privacy-utility trade-off (top-1 against epsilon) when some runs used DP.
+
+    Args:
+        experiments: report.json `experiments`.
+        histories: every run's metrics.csv rows, by run name (the reference's included).
+        path: the PNG to write.
+    """
+    private = [row for row in experiments["runs"] if row["dp"]]
+    figure = Figure(figsize=(12 if private else 7, 4.5))
+    panels = figure.subplots(1, 2 if private else 1, squeeze=False)[0]
+    curves = panels[0]
+    for name, history in histories.items():
+        evaluated = [row for row in history if row.eval_top1_recall is not None]
+        curves.plot([row.round for row in evaluated],
+                    [row.eval_top1_recall for row in evaluated], "o-", markersize=3,
+                    linewidth=2.5 if name == experiments["reference"]["run"] else 1.2,
+                    label=name)
+    curves.axhline(experiments["target_top1_recall"], color="#7f7f7f", linestyle=":",
+                   label="rounds-to-target line")
+    curves.set(xlabel="round", ylabel="held-out top-1 recall", ylim=(0, None),
+               title="Held-out top-1 recall by round")
+    if private:
+        trade_off = panels[1]
+        epsilons = [row["dp"]["epsilon"] for row in private]
+        trade_off.plot(epsilons, [row["top1_recall"] for row in private], "o",
+                       color=MODEL_COLORS["federated"], label="with DP")
+        for row, epsilon in zip(private, epsilons):
+            trade_off.annotate(f"z={row['dp']['noise_multiplier']:g}", (epsilon,
+                               row["top1_recall"]), fontsize=8, xytext=(4, 4),
+                               textcoords="offset points")
+        trade_off.axhline(experiments["reference"]["top1_recall"], color="#7f7f7f",
+                          linestyle=":", label=f"no DP ({experiments['reference']['run']})")
+        trade_off.set(xscale="log", xlabel="epsilon (log scale)",
+                      ylabel="held-out top-1 recall", ylim=(0, None),
+                      title="Privacy-utility trade-off")
+        panels = [curves, trade_off]
+    for subplot in panels:
+        subplot.grid(alpha=0.3)
+        subplot.legend(fontsize=8)
+    return _save(figure, path)
+
+
+def write_plots(report: Mapping[str, Any], history: list[RoundMetrics], directory: Path, *,
+                compared: Mapping[str, list[RoundMetrics]]) -> dict[str, str]:
+    """Writes every figure of `report` into `directory`; returns their relative paths.
+
+    `compared` holds the --compare runs' histories by run name (empty without them).
+    """
     directory.mkdir(parents=True, exist_ok=True)
     models = report["models"]
     plots = {
@@ -165,4 +213,9 @@ def write_plots(report: Mapping[str, Any], history: list[RoundMetrics],
     }
     if any(report["by_topic"].values()):
         plots["topics"] = plot_topics(report["by_topic"], directory / "topics.png")
+    if report["experiments"]:
+        reference = report["experiments"]["reference"]["run"]
+        plots["experiments"] = plot_experiments(
+            report["experiments"], {reference: history, **compared},
+            directory / "experiments.png")
     return plots

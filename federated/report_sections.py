@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Optional
+from typing import Any
 
 import numpy as np
 
-from federated.report_document import Figure, Section, Table
+from federated.report_document import Figure, Section, Table, percent
+from federated.report_experiment_sections import experiment_sections
 
 # Hard et al. 2018, "Federated Learning for Mobile Keyboard Prediction", Table 2.
 HARD_ET_AL_2018 = {
@@ -19,25 +20,21 @@ MODEL_LABELS = {"federated": "Federated CIFG", "centralized": "Server CIFG (cent
                 "ngram": "N-gram (Kneser-Ney)", "unigram": "Unigram (most frequent words)"}
 
 
-def _percent(value: Optional[float]) -> str:
-    return "-" if value is None else f"{100 * value:.1f}%"
-
-
 def build_sections(report: Mapping[str, Any]) -> list[Section]:
     """Every section of the report, in reading order."""
     return [_comparison(report), _learning(report), _per_user(report), _topics(report),
-            _prefix(report), _live(report), _provenance(report)]
+            _prefix(report), _live(report), *experiment_sections(report), _provenance(report)]
 
 
 def _comparison(report: Mapping[str, Any]) -> Section:
     models, evaluation, ratios = report["models"], report["evaluation"], report["ratios"]
     ours = Table(["Model", "Top-1 recall", "Top-3 recall", "Top-1 recall without OOV"],
-                 [[MODEL_LABELS[name], _percent(scores["top1_recall"]),
-                   _percent(scores["top3_recall"]),
-                   _percent(scores["top1_recall_without_oov"])]
+                 [[MODEL_LABELS[name], percent(scores["top1_recall"]),
+                   percent(scores["top3_recall"]),
+                   percent(scores["top1_recall_without_oov"])]
                   for name, scores in models.items()])
     theirs = Table(["Model (Hard et al. 2018)", "Top-1 recall", "Top-3 recall"],
-                   [[name, _percent(scores["top1_recall"]), _percent(scores["top3_recall"])]
+                   [[name, percent(scores["top1_recall"]), percent(scores["top3_recall"])]
                     for name, scores in HARD_ET_AL_2018.items()])
     goals = "; ".join(f"{name.replace('_', ' ')} {goal['value']:.3f} "
                       f"({'meets' if goal['met'] else 'misses'} the goal >= {goal['target']})"
@@ -46,8 +43,8 @@ def _comparison(report: Mapping[str, Any]) -> Section:
         f"All models are scored on the same {evaluation['scored_words']} words typed by "
         f"{evaluation['users']} held-out users ({evaluation['messages']} messages), never "
         f"trained on. Out-of-vocabulary rate of these words: "
-        f"{_percent(evaluation['oov_rate'])} (OOV words count as misses). "
-        f"{_percent(evaluation['messages_seen_in_training'])} of the held-out messages occur "
+        f"{percent(evaluation['oov_rate'])} (OOV words count as misses). "
+        f"{percent(evaluation['messages_seen_in_training'])} of the held-out messages occur "
         "word for word in the training data.",
         ours,
         f"Ratios (top-1): federated / centralized = "
@@ -85,13 +82,13 @@ def _privacy(run: Mapping[str, Any]) -> str:
 
 def _per_user(report: Mapping[str, Any]) -> Section:
     quantiles = Table(["Model", "10th percentile", "Median", "90th percentile"], [
-        [MODEL_LABELS[name], *(_percent(float(q)) for q in np.quantile(
+        [MODEL_LABELS[name], *(percent(float(q)) for q in np.quantile(
             [s["top1_recall"] for s in users.values() if s["scored_words"]], [0.1, 0.5, 0.9]))]
         for name, users in report["per_user"].items()])
     activity = report["by_activity"]
     groups = list(next(iter(activity.values())))
     terciles = Table(["Model", *(f"{group} users top-1" for group in groups)],
-                     [[MODEL_LABELS[name], *(_percent(scores[g]["top1_recall"])
+                     [[MODEL_LABELS[name], *(percent(scores[g]["top1_recall"])
                                              for g in groups)]
                       for name, scores in activity.items()])
     return Section("Recall per user", [
@@ -109,7 +106,7 @@ def _topics(report: Mapping[str, Any]) -> Section:
         return Section("Recall per interest", ["The data carries no `topic` per message."])
     table = Table(["Topic", "Messages", *(MODEL_LABELS[name] for name in by_topic)],
                   [[topic, str(next(iter(by_topic.values()))[topic]["messages"]),
-                    *(_percent(scores[topic]["top1_recall"]) for scores in by_topic.values())]
+                    *(percent(scores[topic]["top1_recall"]) for scores in by_topic.values())]
                    for topic in topics])
     return Section("Recall per interest", [
         "Top-1 recall on the held-out messages of each topic (the simulated interest a "
@@ -123,8 +120,8 @@ def _prefix(report: Mapping[str, Any]) -> Section:
     letters = list(next(iter(prefix.values())))
     table = Table(["Model", "0 letters (top-3 recall)",
                    *(f"{n} letter{'s' * (n != '1')}" for n in letters)],
-                  [[MODEL_LABELS[name], _percent(report["models"][name]["top3_recall"]),
-                    *(_percent(by_letters[n]["recall"]) for n in letters)]
+                  [[MODEL_LABELS[name], percent(report["models"][name]["top3_recall"]),
+                    *(percent(by_letters[n]["recall"]) for n in letters)]
                    for name, by_letters in prefix.items()])
     return Section("Prefix completion", [
         "How often the word being typed is among the three suggestions after its first "
@@ -148,10 +145,10 @@ def _live(report: Mapping[str, Any]) -> Section:
             ["Devices", str(live["devices"])], ["Messages", str(live["messages"])],
             ["Impressions (strips shown)", str(live["impressions"])],
             ["Clicks", str(live["clicks"])],
-            ["Click-through rate", _percent(live["click_through_rate"])],
+            ["Click-through rate", percent(live["click_through_rate"])],
             ["Scored words (with a strip before them)",
              f"{live['scored_words']} ({live['words_with_strip']})"],
-            ["Impression recall", _percent(live["impression_recall"])]]),
+            ["Impression recall", percent(live["impression_recall"])]]),
     ])
 
 

@@ -94,6 +94,10 @@ def build_parser() -> argparse.ArgumentParser:
     server.add_argument("--trim-fraction", type=float, default=defaults.trim_fraction,
                         help="trimmed-mean: share of clients cut from each end of every "
                              "coordinate (default %(default)s)")
+    server.add_argument("--bucket-size", type=int, default=defaults.bucket_size,
+                        help="median, trimmed-mean: average client updates in buckets of "
+                             "this many first, then take the statistic over the buckets "
+                             "(robust to non-IID clients; default %(default)s: no buckets)")
     _add_device_and_attack_arguments(parser)
     privacy = parser.add_argument_group(
         "privacy", "user-level DP, secure aggregation and compressed uploads (README: "
@@ -199,7 +203,7 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
         vocab_words=args.vocab_size, embedding_dim=args.embedding_dim,
         lstm_units=args.lstm_units, max_words=args.max_words, batch_size=args.batch_size,
         local_epochs=args.local_epochs, aggregator=args.aggregator,
-        trim_fraction=args.trim_fraction,
+        trim_fraction=args.trim_fraction, bucket_size=args.bucket_size,
         devices=DeviceConfig(eligibility=args.eligibility, start_time=args.start_time,
                              round_minutes=args.round_minutes,
                              dropout_rate=args.dropout_rate),

@@ -68,6 +68,22 @@ def test_trimmed_mean_equals_numpy_and_ignores_an_outlier(aggregate):
         assert np.all(np.abs(result[part]) < 10)
 
 
+@pytest.mark.parametrize("statistic", ["median", "trimmed-mean"])
+def test_buckets_take_the_statistic_over_means_of_consecutive_clients(aggregate, statistic):
+    values = client_values(7, seed=3)  # Buckets of 2: clients 0-1, 2-3, 4-5 and 6 alone.
+
+    result, aggregated = aggregate(CoordinateWiseFactory(statistic, trim_fraction=0.25,
+                                                         bucket_size=2), values, [1.0] * 7)
+
+    assert aggregated == 7
+    for part in (0, 1):
+        stacked = np.array([v[part] for v in values])
+        means = np.array([stacked[i:i + 2].mean(axis=0) for i in range(0, 7, 2)])
+        expected = (np.median(means, axis=0) if statistic == "median"
+                    else numpy_trimmed_mean(means, 0.25))
+        np.testing.assert_allclose(result[part], expected, rtol=1e-5)
+
+
 def test_weights_do_not_count_but_weight_zero_clients_are_left_out(aggregate):
     values = client_values(5, seed=2)
 
@@ -90,5 +106,7 @@ def test_a_round_where_no_client_counts_changes_nothing(aggregate):
 def test_bad_settings_are_refused():
     with pytest.raises(ValueError, match="trim fraction must be in"):
         CoordinateWiseFactory("trimmed-mean", trim_fraction=0.5)
+    with pytest.raises(ValueError, match="bucket size must be >= 1"):
+        CoordinateWiseFactory("median", bucket_size=0)
     with pytest.raises(ValueError, match="statistic must be"):
         CoordinateWiseFactory("mode")

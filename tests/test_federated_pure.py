@@ -139,7 +139,7 @@ def test_config_with_devices_and_attack_round_trips_and_old_configs_get_defaults
                          attack=AttackConfig(attack="boost", malicious_fraction=0.1,
                                              boost_factor=20.0))
     old = TrainConfig().to_dict()
-    del old["devices"], old["attack"], old["trim_fraction"]
+    del old["devices"], old["attack"], old["trim_fraction"], old["bucket_size"]
 
     assert TrainConfig.from_dict(config.to_dict()) == config
     assert TrainConfig.from_dict(old) == TrainConfig()
@@ -167,6 +167,8 @@ def test_config_round_trips_and_names_resume_conflicts():
     ({"rounds": 0}, "--rounds must be >= 1"),
     ({"eval_fraction": 1.0}, "--eval-fraction must be between 0 and 1"),
     ({"trim_fraction": 0.5}, "--trim-fraction must be in \\[0, 0.5\\)"),
+    ({"bucket_size": 0}, "--bucket-size must be >= 1"),
+    ({"bucket_size": 2}, "--bucket-size needs --aggregator median or trimmed-mean"),
     ({"max_words": 3}, "--backdoor-trigger must be shorter than --max-words 3 words"),
 ])
 def test_config_rejects_bad_values(kwargs, message):

@@ -1,10 +1,12 @@
 """The report CLI on a real toy run: every model and key of the contract, plots that exist,
-the same numbers twice, the centralized baseline reused, and one-line errors."""
+the same numbers twice, the centralized baseline reused, a compared run's sections, and
+one-line errors."""
 
 from __future__ import annotations
 
 import json
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -29,18 +31,32 @@ def run_report(*args: str) -> subprocess.CompletedProcess:
                           capture_output=True, text=True, timeout=600)
 
 
+# What the compared run changes: DP, a backdoor attack and dropout at once (the toy
+# vocabulary has "tonight" but not the default target).
+COMPARED_ARGS = ["--dp-noise-multiplier", "0.5", "--attack", "backdoor",
+                 "--malicious-fraction", "0.2", "--backdoor-target", "tonight",
+                 "--dropout-rate", "0.3"]
+
+
 @pytest.fixture(scope="module")
-def toy_run(tmp_path_factory) -> Path:
+def toy_runs(tmp_path_factory) -> tuple[Path, Path]:
+    """The reported run and a run of the same data and seed to compare with it."""
     pytest.importorskip("tensorflow_federated")
     from federated.train import main as train_main
     from tests.test_federated_e2e import TOY_ARGS
 
     data = tmp_path_factory.mktemp("data") / "histories.jsonl"
     write_records(data, generate_records(GenerationConfig(users=12, seed=3, mean_messages=12)))
-    run_dir = tmp_path_factory.mktemp("toy") / "run"
-    assert train_main(["--data", str(data), "--out", str(run_dir), *TOY_ARGS,
-                       "--rounds", "2"]) == 0
-    return run_dir
+    runs = tmp_path_factory.mktemp("toy")
+    for name, extra in (("run", []), ("compared", COMPARED_ARGS)):
+        assert train_main(["--data", str(data), "--out", str(runs / name), *TOY_ARGS,
+                           "--rounds", "2", *extra]) == 0
+    return runs / "run", runs / "compared"
+
+
+@pytest.fixture(scope="module")
+def toy_run(toy_runs) -> Path:
+    return toy_runs[0]
 
 
 @pytest.fixture(scope="module")
@@ -55,8 +71,14 @@ def device_logs(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def reported(toy_run, device_logs) -> tuple[dict, subprocess.CompletedProcess]:
-    done = run_report(str(toy_run), "--device-logs", str(device_logs))
+def report_args(toy_runs, device_logs) -> list[str]:
+    run, compared = toy_runs
+    return [str(run), "--device-logs", str(device_logs), "--compare", str(compared)]
+
+
+@pytest.fixture(scope="module")
+def reported(toy_run, report_args) -> tuple[dict, subprocess.CompletedProcess]:
+    done = run_report(*report_args)
     assert done.returncode == 0, done.stderr
     return json.loads((toy_run / "report" / "report.json").read_text()), done
 
@@ -96,18 +118,55 @@ def test_html_and_markdown_reference_plots_that_exist(reported, toy_run):
 
 @pytest.mark.slow
 def test_second_report_reuses_the_baseline_and_gives_the_same_numbers(reported, toy_run,
-                                                                     device_logs):
+                                                                     report_args):
     report, first = reported
     weights = toy_run / "report" / "centralized" / "weights.npz"
     trained_at = weights.stat().st_mtime_ns
 
-    again = run_report(str(toy_run), "--device-logs", str(device_logs))
+    again = run_report(*report_args)
 
     assert again.returncode == 0, again.stderr
     assert "centralized baseline" in first.stderr  # The progress bar of its training.
     assert "centralized baseline" not in again.stderr
     assert weights.stat().st_mtime_ns == trained_at
     assert json.loads((toy_run / "report" / "report.json").read_text()) == report
+
+
+@pytest.mark.slow
+def test_compared_run_is_placed_in_its_sections_with_its_figures(reported, toy_runs):
+    report, _ = reported
+    experiments = report["experiments"]
+    (row,) = experiments["runs"]
+    compared_summary = json.loads((toy_runs[1] / "summary.json").read_text())
+
+    assert row["run"] == "compared"
+    assert row["changes"] == {"dp_noise_multiplier": 0.5, "attack": "backdoor",
+                              "malicious_fraction": 0.2, "target": "tonight",
+                              "dropout_rate": 0.3}
+    assert row["groups"] == ["privacy", "attacks", "devices"]
+    assert row["top1_recall"] == compared_summary["top1_recall"]
+    assert row["dp"]["epsilon"] == compared_summary["dp"]["epsilon"] > 0
+    benign = experiments["benign_backdoor"]["best pizza in -> tonight"]
+    assert 0 <= benign["top1"] <= benign["top3"] <= 1
+    assert row["attack"]["backdoor"]["benign_top3"] == benign["top3"]
+    markdown = (toy_runs[0] / "report" / "report.md").read_text()
+    for title in ("Compared runs", "Privacy", "Attacks and defences", "Unreliable devices"):
+        assert f"\n## {title}\n" in markdown
+    assert "## Communication" not in markdown  # Nothing compared changes uploads.
+
+
+@pytest.mark.slow
+def test_a_run_of_other_data_is_refused_in_one_line(toy_runs, tmp_path, capsys):
+    run, compared = toy_runs
+    other = tmp_path / "other"
+    shutil.copytree(compared, other)
+    summary = json.loads((other / "summary.json").read_text())
+    (other / "summary.json").write_text(json.dumps({**summary, "data_sha256": "0" * 64}))
+
+    assert report_main([str(run), "--compare", str(other)]) == 2
+    error = capsys.readouterr().err
+    assert "--compare other: not scored on the same held-out examples" in error
+    assert error.count("\n") == 1
 
 
 def test_missing_run_dir_is_one_line_and_exit_code_2(tmp_path, capsys):

@@ -1,0 +1,141 @@
+"""Train a suite of runs that each change one thing about a benign run, then report them
+together (`python -m federated.report BENIGN_RUN --compare ...`).
+
+    python -m federated.experiments robustness --data runs/demo/histories.jsonl \\
+        --out runs/experiments/robustness
+    python -m federated.experiments privacy --data histories-10k.jsonl --out runs/privacy
+
+Suites:
+  robustness  attacks (10% boosting or backdoor clients) against each defence, dropout and
+              compressed uploads, at demo size (1,000 users, 20 clients a round)
+  privacy     user-level DP at three noise levels (none, z=1, z=2) with 100 clients a round,
+              for a population where the noise is meaningful (10,000 users)
+
+Each run is `python -m federated.train` in a process of its own. A run whose summary.json
+already records the suite's settings is reused, an interrupted one resumes (`--resume`), so
+running the suite again continues where it stopped. The report goes to OUT/<benign>/report.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shlex
+import subprocess
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from federated.config import TrainConfig
+from federated.train import build_parser as train_parser
+from federated.train import config_from_args
+
+BENIGN = "benign"
+_ATTACK = ("--malicious-fraction", "0.1")
+
+
+@dataclass(frozen=True)
+class Suite:
+    """Runs that share `common` training arguments; each adds its own to them."""
+
+    common: tuple[str, ...]
+    runs: Mapping[str, tuple[str, ...]]  # Name -> its own arguments; BENIGN adds none.
+
+
+SUITES = {
+    "robustness": Suite(
+        common=("--rounds", "100", "--clients-per-round", "20", "--seed", "1",
+                "--eval-every", "20"),
+        runs={
+            BENIGN: (),
+            "boost-mean": ("--attack", "boost", *_ATTACK, "--aggregator", "mean"),
+            "boost-robust": ("--attack", "boost", *_ATTACK),
+            "boost-median": ("--attack", "boost", *_ATTACK, "--aggregator", "median"),
+            "backdoor-mean": ("--attack", "backdoor", *_ATTACK, "--aggregator", "mean"),
+            "backdoor-robust": ("--attack", "backdoor", *_ATTACK),
+            "backdoor-median": ("--attack", "backdoor", *_ATTACK, "--aggregator", "median"),
+            "backdoor-trimmed-mean": ("--attack", "backdoor", *_ATTACK,
+                                      "--aggregator", "trimmed-mean"),
+            "dropout-0.3": ("--dropout-rate", "0.3"),
+            "compress-8bit": ("--compress",),
+        }),
+    "privacy": Suite(
+        common=("--rounds", "100", "--clients-per-round", "100", "--local-epochs", "1",
+                "--seed", "1", "--eval-every", "25"),
+        runs={
+            BENIGN: (),
+            "dp-z1": ("--dp-noise-multiplier", "1"),
+            "dp-z2": ("--dp-noise-multiplier", "2"),
+        }),
+}
+
+
+def train_command(data: Path, run_dir: Path, suite: Suite, run: str) -> list[str]:
+    """The `federated.train` command line of one run of the suite."""
+    return [sys.executable, "-m", "federated.train", "--data", str(data), "--out",
+            str(run_dir), "--resume", *suite.common, *suite.runs[run]]
+
+
+def is_finished(command: Sequence[str], run_dir: Path) -> bool:
+    """Whether `run_dir` holds a finished run of exactly the settings `command` asks for."""
+    summary_path = run_dir / "summary.json"
+    if not summary_path.is_file():
+        return False
+    wanted = config_from_args(train_parser().parse_args(command[3:]))
+    summary = json.loads(summary_path.read_text(encoding="utf-8"))
+    # Through TrainConfig: settings newer than the run read as their defaults.
+    return (TrainConfig.from_dict(summary["config"]) == wanted
+            and summary["rounds_completed"] == wanted.rounds)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m federated.experiments",
+                                     description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("suite", choices=sorted(SUITES), help="which suite of runs to train")
+    parser.add_argument("--data", required=True, type=Path,
+                        help="typing histories (JSONL) every run of the suite trains on")
+    parser.add_argument("--out", required=True, type=Path,
+                        help="directory of the suite's runs, one subdirectory per run")
+    parser.add_argument("--only", nargs="+", metavar="RUN",
+                        help="train only these runs of the suite (the report still needs "
+                             "every run finished)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    suite = SUITES[args.suite]
+    unknown = sorted(set(args.only or ()) - set(suite.runs))
+    if unknown:
+        print(f"error: --only {' '.join(unknown)}: not runs of the {args.suite} suite "
+              f"({', '.join(suite.runs)})", file=sys.stderr)
+        return 2
+    if not args.data.is_file():
+        print(f"error: --data {args.data}: no such file", file=sys.stderr)
+        return 2
+    for index, run in enumerate(args.only or suite.runs, start=1):
+        command = train_command(args.data, args.out / run, suite, run)
+        if is_finished(command, args.out / run):
+            print(f"[{index}/{len(suite.runs)}] {run}: finished, reused", flush=True)
+            continue
+        print(f"[{index}/{len(suite.runs)}] {run}: {shlex.join(command[1:])}", flush=True)
+        try:
+            failed = subprocess.run(command).returncode != 0
+        except KeyboardInterrupt:  # The trainer saw Ctrl-C too and saved its checkpoint.
+            failed = True
+        if failed:
+            print(f"error: run {run} did not finish; run the suite again to resume it",
+                  file=sys.stderr)
+            return 1
+    if args.only:
+        return 0
+    report = [sys.executable, "-m", "federated.report", str(args.out / BENIGN), "--compare",
+              *(str(args.out / run) for run in suite.runs if run != BENIGN)]
+    print(shlex.join(report[1:]), flush=True)
+    return subprocess.run(report).returncode
+
+
+if __name__ == "__main__":
+    sys.exit(main())
