@@ -6,8 +6,9 @@ together (`python -m federated.report BENIGN_RUN --compare ...`).
     python -m federated.experiments privacy --data histories-10k.jsonl --out runs/privacy
 
 Suites:
-  robustness  attacks (10% boosting or backdoor clients) against each defence, dropout and
-              compressed uploads, at demo size (1,000 users, 20 clients a round)
+  robustness  attacks (10% boosting or backdoor clients) against each defence, dropout,
+              eligibility and compressed uploads, at demo size (1,000 users, 20 clients a
+              round)
   privacy     user-level DP at three noise levels (none, z=1, z=2) with 100 clients a round,
               for a population where the noise is meaningful (10,000 users)
 
@@ -57,7 +58,10 @@ SUITES = {
             "backdoor-median": ("--attack", "backdoor", *_ATTACK, "--aggregator", "median"),
             "backdoor-trimmed-mean": ("--attack", "backdoor", *_ATTACK,
                                       "--aggregator", "trimmed-mean"),
+            "backdoor-median-buckets": ("--attack", "backdoor", *_ATTACK,
+                                        "--aggregator", "median", "--bucket-size", "2"),
             "dropout-0.3": ("--dropout-rate", "0.3"),
+            "eligibility": ("--eligibility",),
             "compress-8bit": ("--compress",),
         }),
     "privacy": Suite(

@@ -126,10 +126,9 @@ def _devices(experiments: Mapping[str, Any], reference: Mapping[str, Any],
              runs: Sequence[Mapping[str, Any]]) -> Section:
     def line(row: Mapping[str, Any]) -> list[str]:
         devices = row["devices"]
-        lost = ("-" if devices["sampled"] is None
-                else f"{devices['dropped']} of {devices['sampled']}")
         return [row["run"], f"{devices['dropout_rate']:g}",
-                "yes" if devices["eligibility"] else "no", lost,
+                "yes" if devices["eligibility"] else "no",
+                f"{devices['dropped']} of {devices['sampled']}",
                 percent(row["top1_recall"]), _ratio(row["top1_vs_reference"]), _rounds(row)]
 
     return Section("Unreliable devices", [

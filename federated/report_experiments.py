@@ -138,7 +138,6 @@ def run_row(run: CompletedRun, reference: CompletedRun,
     """One run's line in report.json `experiments.runs`."""
     reference_top1 = reference.summary["top1_recall"]
     config = run.config
-    devices = run.summary.get("devices") or {}
     attack = _attack_row(run, reference_top1, benign_backdoor)
     communication = run.summary.get("communication")
     groups = [name for name, member in (
@@ -158,9 +157,13 @@ def run_row(run: CompletedRun, reference: CompletedRun,
         "dp": run.summary.get("dp"),
         "secure_aggregation": config.privacy.secure_aggregation,
         "attack": attack,
+        # From metrics.csv: runs from before dropout existed have no `sampled` column, and
+        # every device they sampled trained.
         "devices": {"dropout_rate": config.devices.dropout_rate,
                     "eligibility": config.devices.eligibility,
-                    "sampled": devices.get("sampled"), "dropped": devices.get("dropped")},
+                    "sampled": sum(row.clients if row.sampled is None else row.sampled
+                                   for row in run.history),
+                    "dropped": sum(row.dropped or 0 for row in run.history)},
         "communication": communication and {
             "bits": config.privacy.compress_bits,
             "bytes_per_update": communication["bytes_per_update"],

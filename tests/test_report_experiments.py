@@ -179,3 +179,13 @@ def test_without_compared_runs_the_report_says_how_to_add_them():
     sections = experiment_sections({"experiments": None})
 
     assert len(sections) == 1 and "--compare" in sections[0].blocks[0]
+
+
+def test_a_run_from_before_dropout_counts_every_client_as_sampled():
+    old = completed("old", BASE, 0.5)
+    old = dataclasses.replace(old, history=[dataclasses.replace(row, sampled=None, dropped=None)
+                                            for row in old.history])
+
+    devices = compare_runs(old, [], {})["reference"]["devices"]
+
+    assert devices["sampled"] == 20 and devices["dropped"] == 0
