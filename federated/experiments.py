@@ -119,12 +119,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args.data.is_file():
         print(f"error: --data {args.data}: no such file", file=sys.stderr)
         return 2
-    for index, run in enumerate(args.only or suite.runs, start=1):
+    runs = args.only or list(suite.runs)
+    for index, run in enumerate(runs, start=1):
         command = train_command(args.data, args.out / run, suite, run)
         if is_finished(command, args.out / run):
-            print(f"[{index}/{len(suite.runs)}] {run}: finished, reused", flush=True)
+            print(f"[{index}/{len(runs)}] {run}: finished, reused", flush=True)
             continue
-        print(f"[{index}/{len(suite.runs)}] {run}: {shlex.join(command[1:])}", flush=True)
+        print(f"[{index}/{len(runs)}] {run}: {shlex.join(command[1:])}", flush=True)
         try:
             failed = subprocess.run(command).returncode != 0
         except KeyboardInterrupt:  # The trainer saw Ctrl-C too and saved its checkpoint.

@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from federated.report_document import Figure, Section, Table, percent
+from federated.report_experiments import TARGET_SHARE
 
 _CHANGES_SHOWN = 4  # Settings listed per run in the overview before "...".
 
@@ -54,8 +55,9 @@ def _overview(report: Mapping[str, Any], reference: Mapping[str, Any],
         f"Runs of the same data, seed and held-out users as {reference['run']}, each with "
         "the settings it changes. Recall is the trainer's evaluation of each run's final "
         "model on the held-out users. Rounds to target: the first evaluated round with "
-        f"top-1 recall >= {percent(target)} (90% of the reference's final recall); "
-        "evaluation runs every few rounds, so this is an upper bound at that resolution.",
+        f"top-1 recall >= {percent(target)} ({TARGET_SHARE:.0%} of the reference's final "
+        "recall); evaluation runs every few rounds, so this is an upper bound at that "
+        "resolution.",
         Table(["Run", "Changes", "Top-1 recall", "Top-3 recall", "Top-1 vs reference",
                "Rounds to target"],
               [[row["run"], _changes(row), percent(row["top1_recall"]),

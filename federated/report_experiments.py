@@ -27,7 +27,7 @@ from federated.config import TrainConfig
 from federated.history import RoundMetrics, read_history
 
 # The rounds-to-target target: this share of the reference run's final top-1 recall.
-TARGET_SHARE = 0.9
+TARGET_SHARE = 0.8
 # Issue goals for a defence against 10% attacking clients.
 DEFENCE_RECALL_SHARE = 0.95
 BACKDOOR_MARGIN = 0.05

@@ -59,3 +59,16 @@ def test_unknown_runs_and_missing_data_are_refused_before_training(tmp_path, cap
                  str(tmp_path)]) == 2
     assert "no such file" in capsys.readouterr().err
     assert not any(path.is_dir() for path in tmp_path.iterdir())
+
+
+def test_finished_runs_are_reused_without_training(tmp_path, capsys):
+    data = tmp_path / "h.jsonl"
+    data.write_text("")
+    suite = SUITES["privacy"]
+    for run in ("dp-z1", "dp-z2"):
+        finished_run(tmp_path / run, train_command(data, tmp_path / run, suite, run))
+
+    assert main(["privacy", "--data", str(data), "--out", str(tmp_path),
+                 "--only", "dp-z1", "dp-z2"]) == 0
+    assert capsys.readouterr().out.splitlines() == ["[1/2] dp-z1: finished, reused",
+                                                    "[2/2] dp-z2: finished, reused"]
