@@ -10,7 +10,7 @@ PORT ?= 8000
 DEMO_USERS ?= 1000
 DEMO_SEED ?= 1
 # Anything federated.train accepts; a change retrains (the recipe compares this line).
-TRAIN_ARGS ?= --rounds 100 --clients-per-round 20
+TRAIN_ARGS ?= --rounds 300 --clients-per-round 20
 
 .PHONY: demo train serve retrain report experiments test setup setup-test lint bench \
   clean-demo FORCE

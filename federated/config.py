@@ -19,8 +19,9 @@ SERVER_OPTIMIZERS = ("adam", "yogi", "sgdm")
 SUM_AGGREGATORS = ("robust", "mean")
 DP_MECHANISMS = ("adaptive", "tree")
 
-# About the median norm of a client update of the default model on the demo data (robust
-# aggregation's 80th-percentile estimate settles near 1.6 by round 10).
+# About the norm of a client update of the default model on the demo data (robust
+# aggregation's 80th-percentile estimate is 0.93 at round 300 with the default one local
+# epoch; 1.6 at round 10 and 2.1 at round 100 with three).
 DEFAULT_DP_CLIP = 1.0
 MAX_COMPRESS_BITS = 8
 AGGREGATORS = ("robust", "mean", "median", "trimmed-mean")
@@ -271,7 +272,7 @@ class TrainConfig:
         privacy: secure aggregation, differential privacy, compression.
     """
 
-    rounds: int = 100
+    rounds: int = 300
     clients_per_round: int = 20
     seed: int = 0
     eval_every: int = 10
@@ -281,7 +282,7 @@ class TrainConfig:
     lstm_units: int = 256
     max_words: int = 20
     batch_size: int = 16
-    local_epochs: int = 3
+    local_epochs: int = 1
     optimizers: OptimizerConfig = field(default_factory=OptimizerConfig)
     aggregator: str = "robust"
     trim_fraction: float = 0.1

@@ -104,7 +104,9 @@ def _attack_row(run: CompletedRun, reference_top1: float,
            "boost_factor": attack["boost_factor"],
            "malicious_updates": attack["malicious_updates"],
            "aggregator": run.config.aggregator,
-           "defence": AGGREGATOR_DEFENCES[run.config.aggregator],
+           "defence": AGGREGATOR_DEFENCES[run.config.aggregator] + (
+               f" of buckets of {run.config.bucket_size}" if run.config.bucket_size > 1
+               else ""),
            "backdoor": None}
     recall_kept = run.summary["top1_recall"] / reference_top1 >= DEFENCE_RECALL_SHARE
     backdoor_contained = True

@@ -3,11 +3,13 @@ state, so nothing needs a display)."""
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from matplotlib import colormaps
 from matplotlib.figure import Figure
 
 from federated.history import RoundMetrics
@@ -159,15 +161,17 @@ def plot_experiments(experiments: Mapping[str, Any],
         path: the PNG to write.
     """
     private = [row for row in experiments["runs"] if row["dp"]]
-    figure = Figure(figsize=(12 if private else 7, 4.5))
+    figure = Figure(figsize=(13 if private else 8, 5))
     panels = figure.subplots(1, 2 if private else 1, squeeze=False)[0]
     curves = panels[0]
+    reference = experiments["reference"]["run"]
+    colors = itertools.cycle(colormaps["tab20"].colors)
     for name, history in histories.items():
         evaluated = [row for row in history if row.eval_top1_recall is not None]
         curves.plot([row.round for row in evaluated],
                     [row.eval_top1_recall for row in evaluated], "o-", markersize=3,
-                    linewidth=2.5 if name == experiments["reference"]["run"] else 1.2,
-                    label=name)
+                    color="black" if name == reference else next(colors),
+                    linewidth=2.5 if name == reference else 1.2, label=name)
     curves.axhline(experiments["target_top1_recall"], color="#7f7f7f", linestyle=":",
                    label="rounds-to-target line")
     curves.set(xlabel="round", ylabel="held-out top-1 recall", ylim=(0, None),
@@ -186,10 +190,9 @@ def plot_experiments(experiments: Mapping[str, Any],
         trade_off.set(xscale="log", xlabel="epsilon (log scale)",
                       ylabel="held-out top-1 recall", ylim=(0, None),
                       title="Privacy-utility trade-off")
-        panels = [curves, trade_off]
     for subplot in panels:
         subplot.grid(alpha=0.3)
-        subplot.legend(fontsize=8)
+        subplot.legend(fontsize=7)
     return _save(figure, path)
 
 

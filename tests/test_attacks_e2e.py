@@ -33,7 +33,7 @@ SLOTS = {"place": ("harbor", "village", "market", "station"),
 TOY_ARGS = ["--vocab-size", "100", "--embedding-dim", "16", "--lstm-units", "32",
             "--max-words", "10", "--eval-fraction", "0.2", "--batch-size", "8", "--seed", "4",
             "--clients-per-round", "8", "--rounds", "20", "--eval-every", "20",
-            "--server-lr", "0.1"]
+            "--server-lr", "0.1", "--local-epochs", "3"]
 
 
 def toy_world(users: int = 10, messages: int = 40, seed: int = 0) -> list[TypingRecord]:

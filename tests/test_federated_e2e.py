@@ -29,7 +29,8 @@ REPO = Path(__file__).resolve().parents[1]
 # Nine training users, all of them in every round, so losses of rounds are comparable.
 TOY_ARGS = ["--vocab-size", "300", "--embedding-dim", "16", "--lstm-units", "32",
             "--max-words", "10", "--clients-per-round", "9", "--eval-every", "2",
-            "--eval-fraction", "0.25", "--batch-size", "8", "--seed", "4"]
+            "--eval-fraction", "0.25", "--batch-size", "8", "--seed", "4",
+            "--local-epochs", "3"]
 
 
 @pytest.fixture(scope="module")
