@@ -10,8 +10,9 @@ Suites:
               eligibility and compressed uploads, on the demo data (1,000 users, 20 clients
               a round; 100 rounds of 3 local epochs: the same examples as the demo's 300
               rounds of 1, at a third of the rounds)
-  privacy     user-level DP at three noise levels (none, z=1, z=2) with 100 clients a round,
-              for a population where the noise is meaningful (10,000 users)
+  privacy     user-level DP with 100 clients a round, for a population where the noise is
+              meaningful (10,000 users): no DP, DP-FedAvg at noise multipliers 0.5, 1 and
+              2, and DP-FTRL (tree) at 1
 
 Each run is `python -m federated.train` in a process of its own. A run whose summary.json
 already records the suite's settings is reused, an interrupted one resumes (`--resume`), so
@@ -70,8 +71,10 @@ SUITES = {
                 "--seed", "1", "--eval-every", "25"),
         runs={
             BENIGN: (),
+            "dp-z0.5": ("--dp-noise-multiplier", "0.5"),
             "dp-z1": ("--dp-noise-multiplier", "1"),
             "dp-z2": ("--dp-noise-multiplier", "2"),
+            "dp-tree-z1": ("--dp-noise-multiplier", "1", "--dp-mechanism", "tree"),
         }),
 }
 
