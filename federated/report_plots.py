@@ -182,8 +182,9 @@ def plot_experiments(experiments: Mapping[str, Any],
         trade_off.plot(epsilons, [row["top1_recall"] for row in private], "o",
                        color=MODEL_COLORS["federated"], label="with DP")
         for row, epsilon in zip(private, epsilons):
-            trade_off.annotate(f"z={row['dp']['noise_multiplier']:g}", (epsilon,
-                               row["top1_recall"]), fontsize=8, xytext=(4, 4),
+            dp = row["dp"]
+            trade_off.annotate(f"{dp['mechanism']} z={dp['noise_multiplier']:g}",
+                               (epsilon, row["top1_recall"]), fontsize=8, xytext=(4, 4),
                                textcoords="offset points")
         trade_off.axhline(experiments["reference"]["top1_recall"], color="#7f7f7f",
                           linestyle=":", label=f"no DP ({experiments['reference']['run']})")
