@@ -79,18 +79,18 @@ SUITES = {
 }
 
 
-def train_command(data: Path, run_dir: Path, suite: Suite, run: str) -> list[str]:
-    """The `federated.train` command line of one run of the suite."""
-    return [sys.executable, "-m", "federated.train", "--data", str(data), "--out",
-            str(run_dir), "--resume", *suite.common, *suite.runs[run]]
+def train_arguments(data: Path, run_dir: Path, suite: Suite, run: str) -> list[str]:
+    """The `federated.train` arguments of one run of the suite."""
+    return ["--data", str(data), "--out", str(run_dir), "--resume", *suite.common,
+            *suite.runs[run]]
 
 
-def is_finished(command: Sequence[str], run_dir: Path) -> bool:
-    """Whether `run_dir` holds a finished run of exactly the settings `command` asks for."""
+def is_finished(arguments: Sequence[str], run_dir: Path) -> bool:
+    """Whether `run_dir` holds a finished run of exactly the settings `arguments` ask for."""
     summary_path = run_dir / "summary.json"
     if not summary_path.is_file():
         return False
-    wanted = config_from_args(train_parser().parse_args(command[3:]))
+    wanted = config_from_args(train_parser().parse_args(arguments))
     summary = json.loads(summary_path.read_text(encoding="utf-8"))
     # Through TrainConfig: settings newer than the run read as their defaults.
     return (TrainConfig.from_dict(summary["config"]) == wanted
@@ -125,10 +125,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     runs = args.only or list(suite.runs)
     for index, run in enumerate(runs, start=1):
-        command = train_command(args.data, args.out / run, suite, run)
-        if is_finished(command, args.out / run):
+        arguments = train_arguments(args.data, args.out / run, suite, run)
+        if is_finished(arguments, args.out / run):
             print(f"[{index}/{len(runs)}] {run}: finished, reused", flush=True)
             continue
+        command = [sys.executable, "-m", "federated.train", *arguments]
         print(f"[{index}/{len(runs)}] {run}: {shlex.join(command[1:])}", flush=True)
         try:
             failed = subprocess.run(command).returncode != 0

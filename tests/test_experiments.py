@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from federated.experiments import BENIGN, SUITES, is_finished, main, train_command
+from federated.experiments import BENIGN, SUITES, is_finished, main, train_arguments
 from federated.train import build_parser, config_from_args
 
 
-def finished_run(run_dir: Path, command: list[str], **config_changes) -> None:
-    config = config_from_args(build_parser().parse_args(command[3:])).to_dict()
+def finished_run(run_dir: Path, arguments: list[str], **config_changes) -> None:
+    config = config_from_args(build_parser().parse_args(arguments)).to_dict()
     run_dir.mkdir(parents=True)
     (run_dir / "summary.json").write_text(json.dumps(
         {"config": {**config, **config_changes}, "rounds_completed": config["rounds"]}))
@@ -22,31 +22,31 @@ def finished_run(run_dir: Path, command: list[str], **config_changes) -> None:
 @pytest.mark.parametrize("suite", sorted(SUITES))
 def test_every_run_of_every_suite_is_a_valid_training_command(suite, tmp_path):
     for run in SUITES[suite].runs:
-        command = train_command(tmp_path / "h.jsonl", tmp_path / run, SUITES[suite], run)
-        config_from_args(build_parser().parse_args(command[3:]))  # Raises if invalid.
+        arguments = train_arguments(tmp_path / "h.jsonl", tmp_path / run, SUITES[suite], run)
+        config_from_args(build_parser().parse_args(arguments))  # Raises if invalid.
     assert BENIGN in SUITES[suite].runs and SUITES[suite].runs[BENIGN] == ()
 
 
 def test_a_finished_run_of_the_same_settings_is_reused_and_no_other(tmp_path):
     suite = SUITES["robustness"]
-    command = train_command(tmp_path / "h.jsonl", tmp_path / "median", suite, "boost-median")
+    arguments = train_arguments(tmp_path / "h.jsonl", tmp_path / "median", suite, "boost-median")
 
-    assert not is_finished(command, tmp_path / "median")
-    finished_run(tmp_path / "median", command)
-    assert is_finished(command, tmp_path / "median")
-    finished_run(tmp_path / "other", command, aggregator="robust")
-    assert not is_finished(command, tmp_path / "other")
+    assert not is_finished(arguments, tmp_path / "median")
+    finished_run(tmp_path / "median", arguments)
+    assert is_finished(arguments, tmp_path / "median")
+    finished_run(tmp_path / "other", arguments, aggregator="robust")
+    assert not is_finished(arguments, tmp_path / "other")
 
 
 def test_a_run_that_stopped_early_is_not_finished(tmp_path):
     suite = SUITES["privacy"]
-    command = train_command(tmp_path / "h.jsonl", tmp_path / "z1", suite, "dp-z1")
-    finished_run(tmp_path / "z1", command)
+    arguments = train_arguments(tmp_path / "h.jsonl", tmp_path / "z1", suite, "dp-z1")
+    finished_run(tmp_path / "z1", arguments)
     summary = json.loads((tmp_path / "z1" / "summary.json").read_text())
     (tmp_path / "z1" / "summary.json").write_text(json.dumps({**summary,
                                                               "rounds_completed": 40}))
 
-    assert not is_finished(command, tmp_path / "z1")
+    assert not is_finished(arguments, tmp_path / "z1")
 
 
 def test_unknown_runs_and_missing_data_are_refused_before_training(tmp_path, capsys):
@@ -66,7 +66,7 @@ def test_finished_runs_are_reused_without_training(tmp_path, capsys):
     data.write_text("")
     suite = SUITES["privacy"]
     for run in ("dp-z1", "dp-z2"):
-        finished_run(tmp_path / run, train_command(data, tmp_path / run, suite, run))
+        finished_run(tmp_path / run, train_arguments(data, tmp_path / run, suite, run))
 
     assert main(["privacy", "--data", str(data), "--out", str(tmp_path),
                  "--only", "dp-z1", "dp-z2"]) == 0
