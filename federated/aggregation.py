@@ -7,6 +7,8 @@ use (`tff.learning.robust_aggregator`, `secure_aggregator`, `compression_aggrega
 
 - median / trimmed-mean: coordinate-wise, over every client's update
   (`federated.coordinate_aggregators`); none of the options below combine with them.
+- similarity-filter: "robust" (below) around a mean that leaves out colluding clients
+  (`federated.similarity_filter`); none of the options below combine with it.
 - mean: the mean of client updates weighted by examples; with "robust", TFF's adaptive
   L2 clipping and zeroing of outlying updates around it.
 - secure aggregation: every sum of client values goes through `federated_secure_sum_bitwidth`
@@ -40,6 +42,7 @@ from federated.compression import quantized_sum
 from federated.config import PrivacyConfig, TrainConfig
 from federated.coordinate_aggregators import MEDIAN, TRIMMED_MEAN, CoordinateWiseFactory
 from federated.sampling import rounds_per_epoch
+from federated.similarity_filter import SIMILARITY_FILTER, SimilarityFilterFactory
 
 Factory = Union[tff.aggregators.WeightedAggregationFactory,
                 tff.aggregators.UnweightedAggregationFactory]
@@ -72,6 +75,8 @@ def model_aggregator(config: TrainConfig, *, users: int,
     if config.aggregator in (MEDIAN, TRIMMED_MEAN):  # Refused with every privacy option.
         return CoordinateWiseFactory(config.aggregator, trim_fraction=config.trim_fraction,
                                      bucket_size=config.bucket_size)
+    if config.aggregator == SIMILARITY_FILTER:  # Refused with every privacy option.
+        return _default_zeroing(_default_clipping(SimilarityFilterFactory()))
     privacy = config.privacy
     robust = config.aggregator == "robust"
     if privacy.dp:

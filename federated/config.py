@@ -24,7 +24,7 @@ DP_MECHANISMS = ("adaptive", "tree")
 # epoch; 1.6 at round 10 and 2.1 at round 100 with three).
 DEFAULT_DP_CLIP = 1.0
 MAX_COMPRESS_BITS = 8
-AGGREGATORS = ("robust", "mean", "median", "trimmed-mean")
+AGGREGATORS = ("robust", "mean", "median", "trimmed-mean", "similarity-filter")
 ATTACKS = ("none", "boost", "backdoor")
 
 # Settings that may differ between a run and its resumption: they change how long or how
@@ -261,7 +261,9 @@ class TrainConfig:
         aggregator: how client updates are averaged: "robust" clips each update to an
             adaptively estimated norm and zeroes extreme ones (keeps training stable when
             one client's local SGD blows up), "mean" is the plain weighted mean, "median"
-            and "trimmed-mean" are coordinate-wise (each client counts once).
+            and "trimmed-mean" are coordinate-wise (each client counts once),
+            "similarity-filter" is "robust" leaving out clients whose updates are unusually
+            alike (`federated.similarity_filter`).
         trim_fraction: share of clients cut from each end of every coordinate by
             "trimmed-mean".
         bucket_size: "median" and "trimmed-mean" first average the clients' updates in

@@ -1,10 +1,7 @@
 """Coordinate-wise median and trimmed mean of client updates, as `tff.aggregators` factories.
 
-Both need every client's update at the server, which no sum or mean intrinsic gives. TFF 0.87's
-`tff.federated_aggregate` does: its accumulator here is the stack of updates received so far,
-a tensor whose first dimension (clients) is left unknown, so a round aggregates however many
-clients reported (fewer after dropouts, more when device-log clients join). `report` sorts
-each coordinate across clients and takes the median or the trimmed mean (Yin et al. 2018,
+Both need every client's update at the server (`federated.update_stack`). They sort each
+coordinate across clients and take the median or the trimmed mean (Yin et al. 2018,
 "Byzantine-robust distributed learning").
 
 With a bucket size s > 1, the clients' updates are first averaged in buckets of s (in the
@@ -18,14 +15,15 @@ attacks".)
 
 Each client counts once, whatever its number of examples: weighting would let one client with
 many examples (or a poisoner claiming many) pull every coordinate. Clients with weight 0 are
-left out: TFF's client work gives weight 0 to an update it zeroed because it was not finite.
-If no client is left, the aggregate is a zero update.
+left out (`federated.update_stack`). If no client is left, the aggregate is a zero update.
 """
 
 from __future__ import annotations
 
 import tensorflow as tf
 import tensorflow_federated as tff
+
+from federated.update_stack import UpdateStack
 
 MEDIAN = "median"
 TRIMMED_MEAN = "trimmed-mean"
@@ -89,41 +87,17 @@ class CoordinateWiseFactory(tff.aggregators.WeightedAggregationFactory):
 
     def create(self, value_type: tff.types.Type,
                weight_type: tff.types.Type) -> tff.templates.AggregationProcess:
-        value_specs = tff.types.type_to_tf_tensor_specs(value_type)
-        stacked_specs = tf.nest.map_structure(
-            lambda spec: tf.TensorSpec([None, *spec.shape], spec.dtype), value_specs)
+        stack = UpdateStack(value_type, weight_type)
 
-        @tff.tensorflow.computation
-        def zero():
-            return tf.nest.map_structure(
-                lambda spec: tf.zeros([0, *spec.shape], spec.dtype), value_specs)
-
-        stacked_type = tff.types.tensorflow_to_type(stacked_specs)
-
-        @tff.tensorflow.computation(stacked_type, (value_type, weight_type))
-        def accumulate(stacked, value_and_weight):
-            value, weight = value_and_weight
-            return tf.cond(
-                weight > 0,
-                lambda: tf.nest.map_structure(
-                    lambda rows, row: tf.concat([rows, row[None]], axis=0), stacked, value),
-                lambda: stacked)
-
-        @tff.tensorflow.computation(stacked_type, stacked_type)
-        def merge(first, second):
-            return tf.nest.map_structure(lambda a, b: tf.concat([a, b], axis=0), first, second)
-
-        @tff.tensorflow.computation(stacked_type)
-        def keep(stacked):
-            return stacked
-
-        @tff.tensorflow.computation(stacked_type)
+        @tff.tensorflow.computation(stack.type)
         def statistic(stacked):
-            return tf.nest.map_structure(self._reduce, stacked)
+            values, _ = stacked
+            return tf.nest.map_structure(self._reduce, values)
 
-        @tff.tensorflow.computation(stacked_type)
+        @tff.tensorflow.computation(stack.type)
         def count(stacked):
-            return tf.shape(tf.nest.flatten(stacked)[0])[0]
+            _, weights = stacked
+            return tf.shape(weights)[0]
 
         @tff.federated_computation
         def init_fn():
@@ -134,8 +108,7 @@ class CoordinateWiseFactory(tff.aggregators.WeightedAggregationFactory):
             tff.FederatedType(value_type, tff.CLIENTS),
             tff.FederatedType(weight_type, tff.CLIENTS))
         def next_fn(state, value, weight):
-            stacked = tff.federated_aggregate(tff.federated_zip((value, weight)), zero(),
-                                              accumulate, merge, keep)
+            stacked = stack.collect(value, weight)
             return tff.templates.MeasuredProcessOutput(
                 state=state, result=tff.federated_map(statistic, stacked),
                 measurements=tff.federated_map(count, stacked))

@@ -19,8 +19,9 @@ class RoundMetrics:
     `clients` counts the devices whose update was aggregated: the `sampled` ones minus the
     `dropped` ones. `eligible` is the number of users whose phones could train at the round's
     clock time (None unless eligibility is simulated), `malicious` the attackers among the
-    clients. A round nobody could train in has 0 clients and NaN train metrics. Runs written
-    before these columns existed read them as None.
+    clients, `left_out` the clients whose update the similarity filter left out (None with
+    other aggregators). A round nobody could train in has 0 clients and NaN train metrics.
+    Runs written before these columns existed read them as None.
     """
 
     round: int
@@ -37,11 +38,12 @@ class RoundMetrics:
     dropped: Optional[int] = None
     eligible: Optional[int] = None
     malicious: Optional[int] = None
+    left_out: Optional[int] = None
 
 
 COLUMNS = [f.name for f in fields(RoundMetrics)]
 _INTEGER_COLUMNS = {"round", "clients", "train_examples", "sampled", "dropped", "eligible",
-                    "malicious"}
+                    "malicious", "left_out"}
 
 
 def write_history(path: str | os.PathLike, rows: list[RoundMetrics]) -> None:

@@ -57,6 +57,8 @@ def attack_summary(config: TrainConfig, malicious_clients: Sequence[str],
         "malicious_clients": sorted(malicious_clients),
         "boost_factor": attack.boost_factor,
         "malicious_updates": _total(row.malicious for row in history),
+        "left_out_updates": (_total(row.left_out for row in history)
+                             if config.aggregator == "similarity-filter" else None),
         "backdoor": None,
     }
     if backdoor_success is not None:

@@ -99,7 +99,9 @@ def _attacks(experiments: Mapping[str, Any], reference: Mapping[str, Any],
         rows.append([
             row["run"], attack["attack"],
             f"{percent(attack['malicious_fraction'])} ({attack['malicious_updates']} updates)",
-            attack["defence"], percent(row["top1_recall"]), _ratio(row["top1_vs_reference"]),
+            attack["defence"] + (f" ({attack['left_out_updates']} updates left out)"
+                                 if attack["left_out_updates"] is not None else ""),
+            percent(row["top1_recall"]), _ratio(row["top1_vs_reference"]),
             f"{percent(backdoor['success_top1'])} / {percent(backdoor['success_top3'])}"
             if backdoor else "-",
             f"{percent(backdoor['benign_top1'])} / {percent(backdoor['benign_top3'])}"

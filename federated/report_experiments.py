@@ -33,7 +33,8 @@ DEFENCE_RECALL_SHARE = 0.95
 BACKDOOR_MARGIN = 0.05
 AGGREGATOR_DEFENCES = {"mean": "none (plain mean)", "robust": "norm clipping + zeroing",
                        "median": "coordinate-wise median",
-                       "trimmed-mean": "coordinate-wise trimmed mean"}
+                       "trimmed-mean": "coordinate-wise trimmed mean",
+                       "similarity-filter": "norm clipping + zeroing + similarity filter"}
 # Settings that change how a run is executed or logged, not what it computes.
 _NOT_CHANGES = ("runtime.", "eval_every")
 
@@ -107,6 +108,8 @@ def _attack_row(run: CompletedRun, reference_top1: float,
            "defence": AGGREGATOR_DEFENCES[run.config.aggregator] + (
                f" of buckets of {run.config.bucket_size}" if run.config.bucket_size > 1
                else ""),
+           # Runs written before the similarity filter existed have no count.
+           "left_out_updates": attack.get("left_out_updates"),
            "backdoor": None}
     recall_kept = run.summary["top1_recall"] / reference_top1 >= DEFENCE_RECALL_SHARE
     backdoor_contained = True

@@ -90,7 +90,9 @@ def build_parser() -> argparse.ArgumentParser:
     server.add_argument("--aggregator", choices=AGGREGATORS, default=defaults.aggregator,
                         help="robust: adaptive norm clipping and zeroing of client updates "
                              "(stable); mean: plain weighted mean; median, trimmed-mean: "
-                             "coordinate-wise, each client counts once (default %(default)s)")
+                             "coordinate-wise, each client counts once; similarity-filter: "
+                             "robust, leaving out clients whose updates are unusually alike "
+                             "(colluding attackers, e.g. a backdoor) (default %(default)s)")
     server.add_argument("--trim-fraction", type=float, default=defaults.trim_fraction,
                         help="trimmed-mean: share of clients cut from each end of every "
                              "coordinate (default %(default)s)")

@@ -19,6 +19,7 @@ from federated.availability import Availability
 from federated.config import TrainConfig
 from federated.history import RoundMetrics, latest_eval, write_history
 from federated.sampling import RoundPlan, Sampler, plan_round, sample_clients
+from federated.similarity_filter import left_out_count
 
 
 @dataclass(frozen=True)
@@ -94,10 +95,12 @@ def run_rounds(
         # A round nobody could train in (none eligible, or all dropped) leaves the model as
         # it is; FedAvg over zero clients is undefined.
         train = {"num_examples": 0, "loss": math.nan, "top1_recall": math.nan}
+        left_out = None
         if plan.trained:
             output = task.training.next(state, [task.train_datasets[c] for c in plan.trained])
             state = output.state
             train = output.metrics["client_work"]["train"]
+            left_out = left_out_count(output.metrics["aggregator"])
         evaluation = None
         if round_number % config.eval_every == 0 or round_number == config.rounds:
             evaluation = final_eval = task.evaluate(state)
@@ -106,7 +109,7 @@ def run_rounds(
             clients=len(plan.trained), train_examples=int(train["num_examples"]),
             train_loss=float(train["loss"]), train_top1_recall=float(train["top1_recall"]),
             sampled=len(plan.sampled), dropped=plan.dropped, eligible=plan.eligible,
-            malicious=len(task.malicious_clients.intersection(plan.trained)),
+            malicious=len(task.malicious_clients.intersection(plan.trained)), left_out=left_out,
             **({} if evaluation is None else {
                 "eval_loss": evaluation.loss, "eval_top1_recall": evaluation.top1_recall,
                 "eval_top3_recall": evaluation.top3_recall,

@@ -146,7 +146,18 @@ def test_attack_summary_names_the_attackers_and_the_backdoor_success():
 
     assert summary == {"attack": "backdoor", "malicious_fraction": 0.2,
                        "malicious_clients": ["u02", "u07"], "boost_factor": 1.0,
-                       "malicious_updates": 1,
+                       "malicious_updates": 1, "left_out_updates": None,
                        "backdoor": {"trigger": "best ramen in", "target": "lasagna",
                                     "contexts": 40, "success_top1": 0.5,
                                     "success_top3": 0.75}}
+
+
+def test_attack_summary_counts_the_updates_the_similarity_filter_left_out():
+    config = TrainConfig(attack=BACKDOOR, aggregator="similarity-filter")
+    history = [RoundMetrics(1, 1.0, 3, 30, 5.0, 0.1, malicious=2, left_out=2),
+               RoundMetrics(2, 1.0, 0, 0, float("nan"), float("nan"), malicious=0),
+               RoundMetrics(3, 1.0, 3, 30, 5.0, 0.1, malicious=1, left_out=3)]
+
+    summary = attack_summary(config, ["u02"], history)
+
+    assert (summary["malicious_updates"], summary["left_out_updates"]) == (3, 5)

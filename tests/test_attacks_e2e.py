@@ -1,6 +1,7 @@
 """Attacks and defences with the real trainer, in a toy world: boosting wrecks plain FedAvg and
 robust aggregation blunts it; a backdoor takes hold under plain FedAvg and the coordinate-wise
-median keeps it out. Marked slow (five toy runs, ~15-20 s each)."""
+median keeps it out; two colluding backdoor clients beat norm clipping, and the similarity
+filter keeps them out. Marked slow (seven toy runs, ~15-20 s each)."""
 
 from __future__ import annotations
 
@@ -74,6 +75,8 @@ def summary(run_dir: Path) -> dict:
 BENIGN = ("--aggregator", "mean", "--attack", "backdoor", "--malicious-fraction", "0")
 BOOST = ("--attack", "boost", "--malicious-fraction", "0.1")
 BACKDOOR = ("--attack", "backdoor", "--malicious-fraction", "0.1")
+# Two colluding attackers of the eight training users.
+BACKDOOR_PAIR = ("--attack", "backdoor", "--malicious-fraction", "0.25")
 
 
 def test_boosted_reversed_updates_wreck_plain_fedavg(run):
@@ -111,6 +114,20 @@ def test_the_coordinate_median_keeps_the_backdoor_out(run):
     assert (defended["attack"]["backdoor"]["success_top1"]
             <= benign["attack"]["backdoor"]["success_top1"] + 0.05)
     assert defended["top1_recall"] >= 0.95 * benign["top1_recall"]
+
+
+def test_the_similarity_filter_keeps_colluders_backdoor_out(run):
+    benign = summary(run(*BENIGN))
+    clipped = summary(run("--aggregator", "robust", *BACKDOOR_PAIR))
+    filtered = summary(run("--aggregator", "similarity-filter", *BACKDOOR_PAIR))
+
+    benign_success = benign["attack"]["backdoor"]["success_top1"]
+    assert clipped["attack"]["backdoor"]["success_top1"] > benign_success + 0.5
+    assert filtered["attack"]["backdoor"]["success_top1"] <= benign_success + 0.05
+    assert filtered["top1_recall"] >= 0.95 * benign["top1_recall"]
+    with (run("--aggregator", "similarity-filter", *BACKDOOR_PAIR) / "metrics.csv").open() as f:
+        left_out = [int(row["left_out"]) for row in csv.DictReader(f)]
+    assert sum(left_out) == filtered["attack"]["left_out_updates"] > 0
 
 
 def test_the_attacker_trains_on_its_poisoned_copies_in_every_round(run):

@@ -114,7 +114,7 @@ def test_history_round_trip_keeps_missing_eval_as_none(tmp_path):
     rows = [RoundMetrics(1, 1.5, 3, 40, 6.5, 0.1),
             RoundMetrics(2, 1.25, 3, 38, 6.0, 0.12, 5.9, 0.11, 0.2, 0.13),
             RoundMetrics(3, 1.0, 2, 30, 5.9, 0.13, sampled=4, dropped=2, eligible=7,
-                         malicious=1)]
+                         malicious=1, left_out=2)]
 
     write_history(tmp_path / "metrics.csv", rows)
 
@@ -132,6 +132,7 @@ def test_history_written_before_the_device_columns_reads_them_as_none(tmp_path):
     (row,) = read_history(tmp_path / "metrics.csv")
 
     assert row.clients == 3 and row.sampled is None and row.dropped is None
+    assert row.left_out is None
 
 
 def test_config_with_devices_and_attack_round_trips_and_old_configs_get_defaults():

@@ -31,10 +31,12 @@ BACKDOOR = AttackConfig(attack="backdoor", malicious_fraction=0.1)
 KEY = backdoor_key("best pizza in", "walmart")
 
 
-def history(recalls: list[Optional[float]], dropped: int = 0) -> list[RoundMetrics]:
+def history(recalls: list[Optional[float]], dropped: int = 0,
+            left_out: Optional[int] = None) -> list[RoundMetrics]:
     return [RoundMetrics(round=i + 1, seconds=1.0, clients=5 - dropped, train_examples=50,
                          train_loss=3.0, train_top1_recall=0.1, eval_top1_recall=recall,
-                         sampled=5, dropped=dropped, malicious=1 if i % 2 else 0)
+                         sampled=5, dropped=dropped, malicious=1 if i % 2 else 0,
+                         left_out=left_out)
             for i, recall in enumerate(recalls)]
 
 
@@ -43,7 +45,8 @@ def completed(name: str, config: TrainConfig, top1: float, *,
               backdoor: Optional[tuple[float, float, int]] = None,
               dp: Optional[dict] = None, data: str = "abc") -> CompletedRun:
     rows = history(recalls or [None, top1 / 2, None, top1],
-                   dropped=1 if config.devices.dropout_rate else 0)
+                   dropped=1 if config.devices.dropout_rate else 0,
+                   left_out=1 if config.aggregator == "similarity-filter" else None)
     bits = config.privacy.compress_bits
     summary = {
         "data_sha256": data, "config": config.to_dict(), "top1_recall": top1,
@@ -173,6 +176,20 @@ def test_attack_section_says_which_defence_meets_the_goal():
     assert ("| backdoor-robust | backdoor | 10.0% (2 updates) | norm clipping + zeroing | "
             "49.0% | 0.980 | 80.0% / 99.0% | 0.0% / 2.0% | misses |") in markdown
     assert "backdoor: no defence meets it." in markdown
+
+
+def test_the_similarity_filter_row_says_how_many_updates_it_left_out():
+    experiments = compare_runs(completed("base", BASE, 0.50),
+                               [attacked("similarity-filter", 0.49, (0.0, 0.02))],
+                               {KEY: (0.0, 0.02)})
+
+    markdown = render_markdown("t", experiment_sections(
+        {"experiments": experiments, "plots": {"experiments": "experiments.png"}}))
+
+    assert ("| backdoor-similarity-filter | backdoor | 10.0% (2 updates) | norm clipping + "
+            "zeroing + similarity filter (4 updates left out) | 49.0% | 0.980 | 0.0% / 2.0% "
+            "| 0.0% / 2.0% | meets |") in markdown
+    assert "backdoor: a defence meets it." in markdown
 
 
 def test_without_compared_runs_the_report_says_how_to_add_them():
