@@ -59,7 +59,7 @@ report: setup
 	$(PY) -m federated.report $(DEMO_RUN) $(if $(wildcard $(DEMO_DEVICES)),--device-logs $(DEMO_DEVICES))
 
 # Privacy, attacks and defences, dropout, compression: two suites of runs, each reported
-# against its benign run (runs/experiments/*/benign/report/index.html). About 3 hours on
+# against its benign run (runs/experiments/*/benign/report/index.html). About 3.5 hours on
 # 2 cores; run it again to continue after a stop. Robustness: demo data and settings.
 # Privacy: DP at 10,000 users, 100 clients a round, so that the noise is meaningful.
 EXPERIMENTS_DIR := runs/experiments
@@ -84,6 +84,7 @@ test: setup-test lint
 
 bench: setup
 	$(PY) -m benchmarks.round_vs_central
+	$(PY) -m benchmarks.aggregators
 	$(PY) -m benchmarks.suggest_latency --model $(DEMO_RUN)/model
 
 clean-demo:

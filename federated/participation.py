@@ -43,7 +43,8 @@ def attack_summary(config: TrainConfig, malicious_clients: Sequence[str],
                    history: Sequence[RoundMetrics], *,
                    backdoor_success: Optional[tuple[float, float, int]] = None
                    ) -> dict[str, Any]:
-    """The attack's settings, its clients, and the backdoor's success on the final model.
+    """The attack's settings, its clients, the updates the similarity filter left out (None
+    with other aggregators), and the backdoor's success on the final model.
 
     Args:
         backdoor_success: `(top1, top3, contexts)`: how often the target was the first (among

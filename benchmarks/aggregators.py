@@ -1,0 +1,85 @@
+"""What each aggregator adds to a federated round, measured side by side in one run.
+
+    python -m benchmarks.aggregators [--users 1000] [--rounds 8] [--clients-per-round 20]
+
+Runs the same rounds (same data, same sampled clients, one local epoch, the default model)
+with every `--aggregator` choice and prints the median seconds of a steady round (from
+round 3 on: the first rounds trace) and its ratio to the default, robust aggregation. The
+median, trimmed mean and similarity filter stack every client's update on the server; the
+mean and robust aggregators only sum. Goal (2 cores): a similarity-filter round costs at
+most 1.25 x a robust round.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import statistics
+import time
+from collections.abc import Sequence
+
+from data.config import GenerationConfig
+from data.records import group_by_user
+from data.simulator import generate_records
+from data.split import split_users
+from federated.config import AGGREGATORS, TrainConfig
+from federated.workspace import texts_by_user
+from model.vocab import build_vocabulary
+
+STEADY_FROM_ROUND = 3
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--users", type=int, default=1000)
+    parser.add_argument("--rounds", type=int, default=8, help="rounds per aggregator")
+    parser.add_argument("--clients-per-round", type=int, default=20)
+    args = parser.parse_args(argv)
+    if args.rounds <= STEADY_FROM_ROUND:
+        parser.error(f"--rounds must be more than {STEADY_FROM_ROUND}")
+
+    # Imported here so --help answers at once.
+    from federated.client_data import build_client_datasets, encode_users
+    from federated.process import build_training_process, make_model_fn, update_aggregator
+    from federated.runtime import tff_worker
+    from federated.sampling import sample_clients
+
+    base = dataclasses.replace(TrainConfig(), local_epochs=1,
+                               clients_per_round=args.clients_per_round)
+    split = split_users(group_by_user(generate_records(GenerationConfig(users=args.users,
+                                                                        seed=1))),
+                        eval_fraction=base.eval_fraction, seed=base.seed)
+    train_texts = texts_by_user(split.train)
+    vocab = build_vocabulary(train_texts, size=base.vocab_words)
+    examples = encode_users(train_texts, vocab, max_words=base.max_words)
+    datasets = build_client_datasets(examples, batch_size=base.batch_size, epochs=1,
+                                     shuffle_seed=base.seed)
+    model_fn = make_model_fn(base.model_config(vocab.size), seed=base.seed)
+    print(f"{len(datasets)} training clients, {args.clients_per_round} per round, "
+          f"{args.rounds} rounds per aggregator")
+
+    steady = {}
+    with tff_worker(base.runtime):
+        for aggregator in AGGREGATORS:
+            config = dataclasses.replace(base, aggregator=aggregator)
+            process = build_training_process(
+                model_fn, config,
+                aggregator=update_aggregator(model_fn, config, users=len(datasets)))
+            state = process.initialize()
+            seconds = []
+            for round_number in range(1, args.rounds + 1):
+                clients = sample_clients(list(datasets), count=config.clients_per_round,
+                                         seed=config.seed, round_number=round_number)
+                started = time.perf_counter()
+                state = process.next(state, [datasets[c] for c in clients]).state
+                seconds.append(time.perf_counter() - started)
+            steady[aggregator] = statistics.median(seconds[STEADY_FROM_ROUND - 1:])
+            print(f"{aggregator:>18}: {steady[aggregator]:.2f} s per steady round "
+                  f"(first round {seconds[0]:.1f} s)", flush=True)
+    print("ratio to robust: " + ", ".join(
+        f"{name} {value / steady['robust']:.2f}" for name, value in steady.items()))
+
+
+if __name__ == "__main__":
+    main()
