@@ -121,9 +121,10 @@ def test_the_similarity_filter_keeps_colluders_backdoor_out(run):
     clipped = summary(run("--aggregator", "robust", *BACKDOOR_PAIR))
     filtered = summary(run("--aggregator", "similarity-filter", *BACKDOOR_PAIR))
 
-    benign_success = benign["attack"]["backdoor"]["success_top1"]
-    assert clipped["attack"]["backdoor"]["success_top1"] > benign_success + 0.5
-    assert filtered["attack"]["backdoor"]["success_top1"] <= benign_success + 0.05
+    benign_success = benign["attack"]["backdoor"]
+    assert clipped["attack"]["backdoor"]["success_top1"] > benign_success["success_top1"] + 0.5
+    for rate in ("success_top1", "success_top3"):
+        assert filtered["attack"]["backdoor"][rate] <= benign_success[rate] + 0.05
     assert filtered["top1_recall"] >= 0.95 * benign["top1_recall"]
     with (run("--aggregator", "similarity-filter", *BACKDOOR_PAIR) / "metrics.csv").open() as f:
         left_out = [int(row["left_out"]) for row in csv.DictReader(f)]
