@@ -18,13 +18,7 @@ import statistics
 import time
 from collections.abc import Sequence
 
-from data.config import GenerationConfig
-from data.records import group_by_user
-from data.simulator import generate_records
-from data.split import split_users
 from federated.config import AGGREGATORS, TrainConfig
-from federated.workspace import texts_by_user
-from model.vocab import build_vocabulary
 
 STEADY_FROM_ROUND = 3
 
@@ -40,22 +34,16 @@ def main(argv: Sequence[str] | None = None) -> None:
         parser.error(f"--rounds must be more than {STEADY_FROM_ROUND}")
 
     # Imported here so --help answers at once.
-    from federated.client_data import build_client_datasets, encode_users
+    from benchmarks.generated_clients import generated_clients
     from federated.process import build_training_process, make_model_fn, update_aggregator
     from federated.runtime import tff_worker
     from federated.sampling import sample_clients
 
     base = dataclasses.replace(TrainConfig(), local_epochs=1,
                                clients_per_round=args.clients_per_round)
-    split = split_users(group_by_user(generate_records(GenerationConfig(users=args.users,
-                                                                        seed=1))),
-                        eval_fraction=base.eval_fraction, seed=base.seed)
-    train_texts = texts_by_user(split.train)
-    vocab = build_vocabulary(train_texts, size=base.vocab_words)
-    examples = encode_users(train_texts, vocab, max_words=base.max_words)
-    datasets = build_client_datasets(examples, batch_size=base.batch_size, epochs=1,
-                                     shuffle_seed=base.seed)
-    model_fn = make_model_fn(base.model_config(vocab.size), seed=base.seed)
+    population = generated_clients(args.users, base)
+    datasets = population.datasets
+    model_fn = make_model_fn(base.model_config(population.vocab.size), seed=base.seed)
     print(f"{len(datasets)} training clients, {args.clients_per_round} per round, "
           f"{args.rounds} rounds per aggregator")
 

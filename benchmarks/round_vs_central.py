@@ -25,13 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from data.config import GenerationConfig
-from data.records import group_by_user
-from data.simulator import generate_records
-from data.split import split_users
 from federated.config import RuntimeConfig, TrainConfig
-from federated.workspace import texts_by_user
-from model.vocab import build_vocabulary
 
 STEADY_FROM_ROUND = 3
 
@@ -54,11 +48,14 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--compare-runtime", action="store_true",
                         help="also time 12 rounds under several worker settings")
     args = parser.parse_args(argv)
+    if args.rounds < 10 or args.rounds < STEADY_FROM_ROUND + args.central_rounds:
+        parser.error("--rounds must be at least 10 (memory is measured at round 10) and cover "
+                     f"the central rounds from round {STEADY_FROM_ROUND}")
 
     # Imported here so --help answers at once.
     import tensorflow as tf
 
-    from federated.client_data import build_client_datasets, encode_users
+    from benchmarks.generated_clients import generated_clients
     from federated.process import build_training_process, make_model_fn, update_aggregator
     from federated.runtime import tff_worker
     from federated.sampling import sample_clients
@@ -66,15 +63,9 @@ def main(argv: Sequence[str] | None = None) -> None:
 
     config = dataclasses.replace(TrainConfig(), local_epochs=1,
                                  clients_per_round=args.clients_per_round)
-    split = split_users(group_by_user(generate_records(GenerationConfig(users=args.users,
-                                                                        seed=1))),
-                        eval_fraction=config.eval_fraction, seed=config.seed)
-    train_texts = texts_by_user(split.train)
-    vocab = build_vocabulary(train_texts, size=config.vocab_words)
+    population = generated_clients(args.users, config)
+    vocab, examples, datasets = population.vocab, population.examples, population.datasets
     model_config = config.model_config(vocab.size)
-    examples = encode_users(train_texts, vocab, max_words=config.max_words)
-    datasets = build_client_datasets(examples, batch_size=config.batch_size, epochs=1,
-                                     shuffle_seed=config.seed)
     model_fn = make_model_fn(model_config, seed=config.seed)
     process = build_training_process(
         model_fn, config, aggregator=update_aggregator(model_fn, config, users=len(datasets)))

@@ -1,0 +1,37 @@
+"""The training clients of a generated population, as the trainer builds them: what the
+benchmarks train on."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import tensorflow as tf
+
+from data.config import GenerationConfig
+from data.records import group_by_user
+from data.simulator import generate_records
+from data.split import split_users
+from federated.client_data import Examples, build_client_datasets, encode_users
+from federated.config import TrainConfig
+from federated.workspace import texts_by_user
+from model.vocab import Vocabulary, build_vocabulary
+
+
+@dataclass(frozen=True)
+class GeneratedClients:
+    """The training users' vocabulary, encoded examples and one-epoch datasets, by user."""
+
+    vocab: Vocabulary
+    examples: dict[str, Examples]
+    datasets: dict[str, tf.data.Dataset]
+
+
+def generated_clients(users: int, config: TrainConfig) -> GeneratedClients:
+    """Generates `users` users (seed 1), holds out `config`'s share and encodes the rest."""
+    split = split_users(group_by_user(generate_records(GenerationConfig(users=users, seed=1))),
+                        eval_fraction=config.eval_fraction, seed=config.seed)
+    train_texts = texts_by_user(split.train)
+    vocab = build_vocabulary(train_texts, size=config.vocab_words)
+    examples = encode_users(train_texts, vocab, max_words=config.max_words)
+    return GeneratedClients(vocab, examples, build_client_datasets(
+        examples, batch_size=config.batch_size, epochs=1, shuffle_seed=config.seed))
