@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -44,13 +44,15 @@ def keras_logits_fn(model: tf.keras.Model) -> LogitsFn:
     return lambda inputs: forward(inputs).numpy()
 
 
-def backdoor_success(logits_fn: LogitsFn, eval_texts: Iterable[str], vocab: Vocabulary, *,
-                     trigger_words: Sequence[str], target: str, seed: int,
-                     max_words: int) -> tuple[float, float, int]:
+def backdoor_success(logits_fn: LogitsFn, eval_texts: Mapping[str, Sequence[str]],
+                     vocab: Vocabulary, *, trigger_words: Sequence[str], target: str,
+                     seed: int, max_words: int) -> tuple[float, float, int]:
     """How often `logits_fn` suggests the backdoor's `target` after its trigger, appended to
-    held-out message beginnings (`federated.attacks.backdoor_contexts`):
-    (top-1 rate, top-3 rate, contexts). A target outside `vocab` is never suggested."""
-    contexts = backdoor_contexts(eval_texts, trigger_words, seed=seed, max_words=max_words)
+    the beginnings of the held-out users' messages (`eval_texts`, by user;
+    `federated.attacks.backdoor_contexts`): (top-1 rate, top-3 rate, contexts). A target
+    outside `vocab` is never suggested."""
+    contexts = backdoor_contexts((text for texts in eval_texts.values() for text in texts),
+                                 trigger_words, seed=seed, max_words=max_words)
     inputs, targets = backdoor_examples(contexts, target, vocab, max_words=max_words)
     scores = score(logits_fn, inputs, targets)
     return scores.top1_recall, scores.top3_recall, len(contexts)

@@ -110,8 +110,7 @@ def train(workspace: Workspace) -> dict[str, Any]:
                   "top3_recall": final_eval.top3_recall, "data_sha256": workspace.data_sha256,
                   "seed": config.seed})
     backdoor = (backdoor_success(
-        keras_logits_fn(keras_model),
-        (text for texts in workspace.eval_texts.values() for text in texts), workspace.vocab,
+        keras_logits_fn(keras_model), workspace.eval_texts, workspace.vocab,
         trigger_words=config.attack.trigger_words, target=config.attack.target_word,
         seed=config.seed, max_words=config.max_words)
         if config.attack.attack == "backdoor" else None)

@@ -120,7 +120,7 @@ def evaluate_run(workspace: Workspace, export: ExportInfo, history: list[RoundMe
         breakdowns["by_topic"][name] = topic_recall(logits_fn, examples_by_topic)
         breakdowns["prefix_completion"][name] = prefix_completion_recall(
             logits_fn, eval_inputs, eval_targets, vocab)
-    eval_texts = [text for texts in workspace.eval_texts.values() for text in texts]
+    eval_texts = workspace.eval_texts  # Built from the records on each access: once.
     reference_backdoor = {
         backdoor_key(trigger, target): backdoor_success(
             logits_fns["federated"], eval_texts, vocab, trigger_words=trigger.split(),
