@@ -7,10 +7,10 @@ from dataclasses import dataclass
 
 import tensorflow as tf
 
-from data.config import GenerationConfig
 from data.records import group_by_user
-from data.simulator import generate_records
 from data.split import split_users
+from data.synthetic.config import GenerationConfig
+from data.synthetic.simulator import generate_records
 from federated.client_data import Examples, build_client_datasets, encode_users
 from federated.config import TrainConfig
 from federated.workspace import texts_by_user

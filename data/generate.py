@@ -17,9 +17,9 @@ from typing import Optional
 
 from tqdm import tqdm
 
-from data.config import GenerationConfig
 from data.records import TypingRecord, write_records
-from data.simulator import generate_records
+from data.synthetic.config import GenerationConfig
+from data.synthetic.simulator import generate_records
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,19 +1,17 @@
-"""Splitting per-user histories: held-out evaluation users, and older vs newer messages.
+"""Splitting per-user histories: held-out evaluation users.
 
 Evaluation users are held out whole (never trained on, never in the vocabulary), as Gboard
-evaluated on devices that did not train. The chronological split is for personalization work:
-fit on a user's older messages, measure on their newer ones.
+evaluated on devices that did not train.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
 
 import numpy as np
 
-from data.records import TypingRecord, parse_timestamp
+from data.records import TypingRecord
 
 
 @dataclass(frozen=True)
@@ -66,49 +64,3 @@ def split_users(
     held_out = {u: list(records_by_user[u]) for u in user_ids if u in eval_ids}
     return UserSplit(train=train, eval=held_out)
 
-
-def chronological_split(
-    records: Sequence[TypingRecord], *, newer_fraction: float
-) -> tuple[list[TypingRecord], list[TypingRecord]]:
-    """Splits one user's records into older and newer messages.
-
-    Records are ordered by timestamp (stable). A record without a timestamp keeps its place in
-    file order: it sorts right after the nearest earlier timestamped record.
-
-    Args:
-        records: One user's records.
-        newer_fraction: Share of messages that are "newer", in (0, 1); rounded, and with 2 or
-            more records each side gets at least one.
-
-    Returns:
-        `(older, newer)`, each in chronological order.
-    """
-    _check_fraction("newer_fraction", newer_fraction)
-    earliest = datetime.min.replace(tzinfo=timezone.utc)
-    keys = []
-    current = earliest
-    for record in records:
-        if record.timestamp is not None:
-            current = parse_timestamp(record.timestamp)
-        keys.append(current)
-    order = sorted(range(len(records)), key=lambda i: keys[i])
-    ordered = [records[i] for i in order]
-    if len(ordered) < 2:
-        return ordered, []
-    newer_count = min(max(round(len(ordered) * newer_fraction), 1), len(ordered) - 1)
-    return ordered[:-newer_count], ordered[-newer_count:]
-
-
-def chronological_split_users(
-    records_by_user: Mapping[str, Sequence[TypingRecord]], *, newer_fraction: float
-) -> tuple[dict[str, list[TypingRecord]], dict[str, list[TypingRecord]]]:
-    """Applies `chronological_split` to every user (e.g. every training user).
-
-    Returns:
-        `(older_by_user, newer_by_user)`, with the input's user order.
-    """
-    older: dict[str, list[TypingRecord]] = {}
-    newer: dict[str, list[TypingRecord]] = {}
-    for user_id, records in records_by_user.items():
-        older[user_id], newer[user_id] = chronological_split(records, newer_fraction=newer_fraction)
-    return older, newer

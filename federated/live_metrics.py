@@ -9,19 +9,17 @@
   them count as misses (the keyboard did not offer them). Caret moves and edits inside a
   message can make a strip's offset point at another word: the figure is an estimate.
 
-The logs are read through SQLite in read-only mode, so the report never changes them.
+The logs are read read-only through `data.device_logs`, which owns their format.
 """
 
 from __future__ import annotations
 
-import json
-import sqlite3
-from collections.abc import Iterable
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
-from keyboard_app.device_store import DeviceStore
+from data.device_logs import StoredImpression, StoredMessage, read_device_histories
 from model.tokenizer import split_context, tokenize
 
 
@@ -48,49 +46,30 @@ class LiveMetrics:
     impression_recall: Optional[float]
 
 
-@dataclass(frozen=True)
-class _Strip:
-    time: str
-    position: int
-    suggestions: tuple[str, ...]
-
-
 def read_live_metrics(data_dir: Path) -> LiveMetrics:
     """Reads every device's log in `data_dir` (the app's `--data-dir`)."""
-    store = DeviceStore(data_dir)
-    try:
-        device_ids = store.device_ids()
-    finally:
-        store.close()
-    totals = {"messages": 0, "impressions": 0, "clicks": 0, "scored": 0, "shown": 0, "hits": 0}
-    for device_id in device_ids:
-        uri = (data_dir / f"{device_id}.sqlite3").resolve().as_uri() + "?mode=ro"
-        with sqlite3.connect(uri, uri=True) as connection:
-            messages = connection.execute(
-                "SELECT time, text FROM messages ORDER BY time, id").fetchall()
-            strips = [_Strip(time, position, tuple(json.loads(words))) for time, position, words
-                      in connection.execute("SELECT time, position, suggestions FROM "
-                                            "impressions ORDER BY time, id")]
-            totals["clicks"] += connection.execute("SELECT COUNT(*) FROM clicks").fetchone()[0]
-        totals["messages"] += len(messages)
-        totals["impressions"] += len(strips)
-        for name, value in zip(("scored", "shown", "hits"), _strip_recall(messages, strips)):
-            totals[name] += value
+    histories = read_device_histories(data_dir)
+    scored = shown = hits = 0
+    for history in histories:
+        counts = _strip_recall(history.messages, history.impressions)
+        scored, shown, hits = scored + counts[0], shown + counts[1], hits + counts[2]
+    impressions = sum(len(history.impressions) for history in histories)
+    clicks = sum(history.clicks for history in histories)
     return LiveMetrics(
-        devices=len(device_ids), messages=totals["messages"],
-        impressions=totals["impressions"], clicks=totals["clicks"],
-        click_through_rate=totals["clicks"] / totals["impressions"]
-        if totals["impressions"] else 0.0,
-        scored_words=totals["scored"], words_with_strip=totals["shown"],
-        impression_recall=totals["hits"] / totals["scored"] if totals["scored"] else None)
+        devices=len(histories), messages=sum(len(history.messages) for history in histories),
+        impressions=impressions, clicks=clicks,
+        click_through_rate=clicks / impressions if impressions else 0.0,
+        scored_words=scored, words_with_strip=shown,
+        impression_recall=hits / scored if scored else None)
 
 
-def _strip_recall(messages: Iterable[tuple[str, str]],
-                  strips: list[_Strip]) -> tuple[int, int, int]:
+def _strip_recall(messages: Sequence[StoredMessage],
+                  strips: Sequence[StoredImpression]) -> tuple[int, int, int]:
     """(scored words, words with a next-word strip before them, words in that strip)."""
     scored = shown = hits = 0
     previous_time = ""
-    for time, text in messages:
+    for message in messages:
+        time, text = message.time, message.text
         words = tokenize(text)
         before_word: dict[int, tuple[str, ...]] = {}
         for strip in strips:

@@ -16,13 +16,13 @@ from pathlib import Path
 from typing import Optional
 
 from data.atomic_files import atomic_write_text
+from data.device_logs import export_device_records
 from data.records import TypingRecord, group_by_user, read_records
 from data.split import UserSplit, split_users
 from federated import checkpoint
 from federated.attacks import choose_malicious, poison_users
 from federated.availability import Availability, build_availability
 from federated.config import TrainConfig
-from keyboard_app.device_store import export_device_records
 from model.export import VOCAB_FILE, ExportInfo, read_export_info
 from model.vocab import NUM_SPECIAL_TOKENS, Vocabulary, build_vocabulary
 

@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 from flask import Blueprint, jsonify, request
 from werkzeug.exceptions import Forbidden
 
-from keyboard_app.device_store import DeviceStats
+from data.device_logs import DeviceStats
 from keyboard_app.devices import known_device, page_device, require_device_log, set_device_cookie
 from keyboard_app.payloads import parse_device_choice, parse_events, parse_suggest_request
 from keyboard_app.resources import resources

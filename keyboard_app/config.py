@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from keyboard_app.device_store import check_device_id
+from data.device_logs import check_device_id
 
 OWN_DEVICE = "me"
 

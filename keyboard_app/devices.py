@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask import Response, request
 from werkzeug.exceptions import BadRequest
 
+from data.device_logs import DeviceLog
 from keyboard_app.config import OWN_DEVICE
-from keyboard_app.device_store import DeviceLog
 from keyboard_app.resources import resources
 
 DEVICE_COOKIE = "device"

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from keyboard_app.device_store import Click, Event, Impression, Message
+from data.device_logs import Click, Event, Impression, Message
 
 MAX_TEXT_CHARS = 2000
 MAX_EVENTS = 100

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 from flask import Flask, current_app
 
+from data.device_logs import DeviceStore
 from keyboard_app.config import AppConfig
-from keyboard_app.device_store import DeviceStore
 from keyboard_app.model_slot import LoadModel, ModelSlot
 
 _EXTENSION = "keyboard_app"

@@ -5,8 +5,8 @@ from __future__ import annotations
 import os
 from collections import Counter
 
+from data.device_logs import DEVICE_ID_PATTERN
 from data.records import read_records
-from keyboard_app.device_store import DEVICE_ID_PATTERN
 
 
 def busiest_users(history_path: str | os.PathLike, count: int) -> tuple[str, ...]:

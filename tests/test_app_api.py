@@ -18,9 +18,9 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from keyboard_app import create_app
+from data.device_logs import export_device_records
 from keyboard_app.api import CSRF_HEADER
-from keyboard_app.device_store import export_device_records
+from keyboard_app.app import create_app
 from keyboard_app.payloads import MAX_BODY_BYTES, MAX_EVENTS, MAX_TEXT_CHARS
 from model.export import read_export_info
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
-from keyboard_app import create_app
+from keyboard_app.app import create_app
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 

@@ -11,8 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from data.records import TypingRecord
-from keyboard_app.device_store import (
+from data.device_logs import (
     Click,
     DeviceStats,
     DeviceStore,
@@ -21,6 +20,7 @@ from keyboard_app.device_store import (
     check_device_id,
     export_device_records,
 )
+from data.records import TypingRecord
 
 
 def ticking_clock(start: int = 0):
@@ -165,7 +165,7 @@ def test_concurrent_writers_lose_and_duplicate_nothing(tmp_path):
 
 
 def test_the_store_module_imports_neither_flask_nor_tensorflow():
-    code = ("import sys, json; import keyboard_app.device_store; "
+    code = ("import sys, json; import data.device_logs; "
             "print(json.dumps([m for m in ('flask', 'tensorflow') if m in sys.modules]))")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             check=True, cwd=Path(__file__).parents[1])

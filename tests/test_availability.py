@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from data.config import GenerationConfig
 from data.records import TypingRecord, group_by_user
-from data.simulator import generate_records
+from data.synthetic.config import GenerationConfig
+from data.synthetic.simulator import generate_records
 from federated.availability import (
     HOURS,
     Availability,

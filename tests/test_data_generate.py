@@ -6,21 +6,33 @@ import dataclasses
 import itertools
 import re
 from collections import Counter, defaultdict
+from collections.abc import Sequence
 from datetime import datetime
 
 import numpy as np
 import pytest
 
-from data.config import GenerationConfig
 from data.generate import main
-from data.grammar import PHRASE_SPACE, Draws
-from data.interests import interest_specs
-from data.lexicon import FILLERS
-from data.population import HOURLY_ACTIVITY, build_league, user_id_for
-from data.records import read_records
-from data.simulator import Simulator, add_fillers, generate_records, topic_shares
+from data.records import TypingRecord, read_records
+from data.synthetic.config import GenerationConfig
+from data.synthetic.grammar import PHRASE_SPACE, Draws
+from data.synthetic.interests import interest_specs
+from data.synthetic.lexicon import FILLERS
+from data.synthetic.population import HOURLY_ACTIVITY, build_league, user_id_for
+from data.synthetic.simulator import Simulator, add_fillers, generate_records
 
 _WORD = re.compile(r"[a-z0-9]+(?:'[a-z0-9]+)*")
+
+
+def topic_shares(records: Sequence[TypingRecord], topics: Sequence[str]) -> np.ndarray:
+    """The share of each topic among `records`, in `topics` order."""
+    counts = np.zeros(len(topics))
+    position = {topic: i for i, topic in enumerate(topics)}
+    for record in records:
+        if record.topic in position:
+            counts[position[record.topic]] += 1
+    return counts / max(counts.sum(), 1.0)
+
 
 
 def words_of(text: str) -> list[str]:

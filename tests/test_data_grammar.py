@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from data.grammar import PHRASE_SPACE, Draws, FrameTable, Grammar, join_phrases
+from data.synthetic.grammar import PHRASE_SPACE, Draws, FrameTable, Grammar, join_phrases
 
 PETS = FrameTable.parse(
     """

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from data.records import TypingRecord
-from data.split import UserSplit, chronological_split, chronological_split_users, split_users
+from data.split import UserSplit, split_users
 
 
 def users(count: int) -> dict[str, list[TypingRecord]]:
@@ -61,50 +61,3 @@ def test_one_user_cannot_be_split():
     with pytest.raises(ValueError, match="need at least 2 users"):
         split_users(users(1), eval_fraction=0.5, seed=0)
 
-
-def record(text: str, timestamp=None) -> TypingRecord:
-    return TypingRecord("u1", text, timestamp)
-
-
-def test_chronological_split_orders_by_timestamp():
-    records = [
-        record("c", "2026-03-03T10:00:00Z"),
-        record("a", "2026-03-01T10:00:00Z"),
-        record("d", "2026-03-04T10:00:00+00:00"),
-        record("b", "2026-03-02T10:00:00Z"),
-    ]
-
-    older, newer = chronological_split(records, newer_fraction=0.25)
-
-    assert [r.text for r in older] == ["a", "b", "c"]
-    assert [r.text for r in newer] == ["d"]
-
-
-def test_records_without_timestamp_keep_file_order():
-    records = [record("x"), record("y"), record("late", "2026-03-05T00:00:00Z"), record("z")]
-    records.insert(0, record("early", "2026-03-01T00:00:00Z"))
-
-    older, newer = chronological_split(records, newer_fraction=0.5)
-
-    assert [r.text for r in older + newer] == ["early", "x", "y", "late", "z"]
-    assert [r.text for r in newer] == ["late", "z"]
-
-
-def test_chronological_split_of_tiny_histories():
-    assert chronological_split([record("only")], newer_fraction=0.5) == ([record("only")], [])
-    older, newer = chronological_split([record("a"), record("b")], newer_fraction=0.01)
-    assert (len(older), len(newer)) == (1, 1)
-    with pytest.raises(ValueError, match="newer_fraction"):
-        chronological_split([record("a")], newer_fraction=1.0)
-
-
-def test_chronological_split_users_applies_to_every_user():
-    by_user = {
-        "u1": [record("a", "2026-03-02T00:00:00Z"), record("b", "2026-03-01T00:00:00Z")],
-        "u2": [TypingRecord("u2", t) for t in ("p", "q", "r", "s")],
-    }
-
-    older, newer = chronological_split_users(by_user, newer_fraction=0.5)
-
-    assert {u: [r.text for r in rs] for u, rs in older.items()} == {"u1": ["b"], "u2": ["p", "q"]}
-    assert {u: [r.text for r in rs] for u, rs in newer.items()} == {"u1": ["a"], "u2": ["r", "s"]}

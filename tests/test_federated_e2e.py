@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from data.config import GenerationConfig
 from data.records import write_records
-from data.simulator import generate_records
+from data.synthetic.config import GenerationConfig
+from data.synthetic.simulator import generate_records
 
 pytest.importorskip("tensorflow_federated")
 

@@ -10,9 +10,9 @@ import math
 import numpy as np
 import pytest
 
-from data.config import GenerationConfig
 from data.records import group_by_user, write_records
-from data.simulator import generate_records
+from data.synthetic.config import GenerationConfig
+from data.synthetic.simulator import generate_records
 
 tff = pytest.importorskip("tensorflow_federated")
 

@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from data.config import GenerationConfig
+from data.device_logs import DeviceStore, Impression, Message
 from data.records import write_records
-from data.simulator import generate_records
+from data.synthetic.config import GenerationConfig
+from data.synthetic.simulator import generate_records
 from federated.report import main as report_main
-from keyboard_app.device_store import DeviceStore, Impression, Message
 
 REPO = Path(__file__).resolve().parents[1]
 CONTRACT_MODELS = ("federated", "centralized", "ngram", "unigram")

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from data.device_logs import Click, DeviceStore, Impression, Message
 from federated.live_metrics import read_live_metrics
-from keyboard_app.device_store import Click, DeviceStore, Impression, Message
 
 
 def ticking_clock():

@@ -6,8 +6,8 @@ its own players and venue) and the user's favourite team (``{@team}``, ``{@team_
 
 from __future__ import annotations
 
-from data.grammar import FrameTable
-from data.interests.base import InterestSpec
+from data.synthetic.grammar import FrameTable
+from data.synthetic.interests.base import InterestSpec
 
 _SPORTS_RULES = {
     "query": [

@@ -13,9 +13,9 @@ from datetime import date, timedelta
 
 import numpy as np
 
-from data.config import GenerationConfig
-from data.grammar import Draws, FrameTable
-from data.lexicon import (
+from data.synthetic.config import GenerationConfig
+from data.synthetic.grammar import Draws, FrameTable
+from data.synthetic.lexicon import (
     FILLERS,
     FIRST_NAMES,
     MASCOTS,

@@ -6,8 +6,8 @@ several words later, the store decides the product, the kid's activity decides t
 
 from __future__ import annotations
 
-from data.grammar import FrameTable
-from data.interests.base import InterestSpec
+from data.synthetic.grammar import FrameTable
+from data.synthetic.interests.base import InterestSpec
 
 _DISHES = """
 lasagna | ricotta, mozzarella, lasagna noodles, ground beef, marinara | italian | bake

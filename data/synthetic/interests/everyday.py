@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from data.grammar import FrameTable
-from data.interests.base import InterestSpec
+from data.synthetic.grammar import FrameTable
+from data.synthetic.interests.base import InterestSpec
 
 _DEVICES = """
 laptop | won't turn on, keeps freezing, is so slow, won't connect to wifi | restart it, reset it

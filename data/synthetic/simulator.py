@@ -15,12 +15,12 @@ from typing import Callable, Optional
 
 import numpy as np
 
-from data.config import GenerationConfig
-from data.grammar import Draws, join_phrases
-from data.interests import START_RULES, Interest, build_interests
-from data.lexicon import FIRST_NAMES, MASCOTS, NEIGHBOURHOODS, STREETS, SURNAMES, TOWNS
-from data.population import NicknameMaker, UserProfile, build_league, make_user
 from data.records import TypingRecord
+from data.synthetic.config import GenerationConfig
+from data.synthetic.grammar import Draws, join_phrases
+from data.synthetic.interests import START_RULES, Interest, build_interests
+from data.synthetic.lexicon import FIRST_NAMES, MASCOTS, NEIGHBOURHOODS, STREETS, SURNAMES, TOWNS
+from data.synthetic.population import NicknameMaker, UserProfile, build_league, make_user
 
 _PRONOUN_I = re.compile(r"\bi\b")
 _ABBREVIATIONS = {
@@ -150,12 +150,3 @@ def generate_records(
         if on_user is not None:
             on_user(profile)
 
-
-def topic_shares(records: Sequence[TypingRecord], topics: Sequence[str]) -> np.ndarray:
-    """The share of each topic among `records`, in `topics` order (for checks and reports)."""
-    counts = np.zeros(len(topics))
-    position = {topic: i for i, topic in enumerate(topics)}
-    for record in records:
-        if record.topic in position:
-            counts[position[record.topic]] += 1
-    return counts / max(counts.sum(), 1.0)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from data.grammar import FrameTable, Rules
+from data.synthetic.grammar import FrameTable, Rules
 
 
 @dataclass(frozen=True)

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from data.grammar import FrameTable, Grammar
-from data.interests import everyday, home, leisure
-from data.interests.base import InterestSpec
-from data.lexicon import SHARED_RULES
+from data.synthetic.grammar import FrameTable, Grammar
+from data.synthetic.interests import everyday, home, leisure
+from data.synthetic.interests.base import InterestSpec
+from data.synthetic.lexicon import SHARED_RULES
 
 __all__ = ["START_RULES", "Interest", "InterestSpec", "build_interests", "interest_specs"]
 

@@ -6,9 +6,12 @@ word, which slot of the strip) and the committed messages, each with a UTC times
 carry a client-made id, so a retried request never stores an event twice.
 
 Device ids must match `DEVICE_ID_PATTERN` before they become part of a path, so no request can
-reach a file outside the data directory or another device's file. This module imports neither
-Flask nor TensorFlow: the trainer imports `export_device_records` to use device logs as extra
-federated clients.
+reach a file outside the data directory or another device's file.
+
+This module owns the device log: its schema, and every read and write of it. It imports neither
+Flask nor TensorFlow: the keyboard app writes through `DeviceStore`, the trainer reads
+`export_device_records` (device logs as federated clients) and the report reads
+`read_device_histories` (live metrics), read-only.
 """
 
 from __future__ import annotations
@@ -81,6 +84,25 @@ Event = Union[Impression, Click, Message]
 class StoredMessage:
     text: str
     time: str
+
+
+@dataclass(frozen=True)
+class StoredImpression:
+    """A suggestion strip as logged: when, at which caret position, the words best first."""
+
+    time: str
+    position: int
+    suggestions: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class DeviceHistory:
+    """One device's whole log, each list in the order it was logged."""
+
+    device_id: str
+    messages: list[StoredMessage]
+    impressions: list[StoredImpression]
+    clicks: int
 
 
 @dataclass(frozen=True)
@@ -260,3 +282,27 @@ def export_device_records(data_dir: str | os.PathLike) -> list[TypingRecord]:
                 for message in store.device(device_id).messages()]
     finally:
         store.close()
+
+
+def read_device_histories(data_dir: str | os.PathLike) -> list[DeviceHistory]:
+    """Returns every device's log, devices in sorted order, read through read-only connections
+    (a report never changes a log)."""
+    data_dir = Path(data_dir)
+    store = DeviceStore(data_dir)
+    try:
+        device_ids = store.device_ids()
+    finally:
+        store.close()
+    histories = []
+    for device_id in device_ids:
+        uri = (data_dir / f"{device_id}{STORE_SUFFIX}").resolve().as_uri() + "?mode=ro"
+        with sqlite3.connect(uri, uri=True) as connection:
+            messages = [StoredMessage(text, time) for time, text in connection.execute(
+                "SELECT time, text FROM messages ORDER BY time, id")]
+            impressions = [StoredImpression(time, position, tuple(json.loads(words)))
+                           for time, position, words in connection.execute(
+                               "SELECT time, position, suggestions FROM impressions"
+                               " ORDER BY time, id")]
+            clicks = connection.execute("SELECT COUNT(*) FROM clicks").fetchone()[0]
+        histories.append(DeviceHistory(device_id, messages, impressions, clicks))
+    return histories
