@@ -18,7 +18,8 @@ import statistics
 import time
 from collections.abc import Sequence
 
-from federated.config import AGGREGATORS, TrainConfig
+from federated.aggregators.names import AGGREGATORS
+from federated.training.config import TrainConfig
 
 STEADY_FROM_ROUND = 3
 
@@ -35,9 +36,10 @@ def main(argv: Sequence[str] | None = None) -> None:
 
     # Imported here so --help answers at once.
     from benchmarks.generated_clients import generated_clients
-    from federated.process import build_training_process, make_model_fn, update_aggregator
-    from federated.runtime import tff_worker
-    from federated.sampling import sample_clients
+    from federated.learning.processes import make_model_fn
+    from federated.learning.worker import tff_worker
+    from federated.simulation.sampling import sample_clients
+    from federated.training.run import training_process
 
     base = dataclasses.replace(TrainConfig(), local_epochs=1,
                                clients_per_round=args.clients_per_round)
@@ -51,9 +53,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     with tff_worker(base.runtime):
         for aggregator in AGGREGATORS:
             config = dataclasses.replace(base, aggregator=aggregator)
-            process = build_training_process(
-                model_fn, config,
-                aggregator=update_aggregator(model_fn, config, users=len(datasets)))
+            process = training_process(model_fn, config, users=len(datasets))
             state = process.initialize()
             seconds = []
             for round_number in range(1, args.rounds + 1):

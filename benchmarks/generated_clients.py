@@ -11,9 +11,9 @@ from data.records import group_by_user
 from data.split import split_users
 from data.synthetic.config import GenerationConfig
 from data.synthetic.simulator import generate_records
-from federated.client_data import Examples, build_client_datasets, encode_users
-from federated.config import TrainConfig
-from federated.workspace import texts_by_user
+from federated.learning.client_data import Examples, build_client_datasets, encode_users
+from federated.training.config import TrainConfig
+from federated.training.workspace import texts_by_user
 from model.vocab import Vocabulary, build_vocabulary
 
 

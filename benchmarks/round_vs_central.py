@@ -25,7 +25,8 @@ from pathlib import Path
 
 import numpy as np
 
-from federated.config import RuntimeConfig, TrainConfig
+from federated.learning.options import RuntimeConfig
+from federated.training.config import TrainConfig
 
 STEADY_FROM_ROUND = 3
 
@@ -56,9 +57,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     import tensorflow as tf
 
     from benchmarks.generated_clients import generated_clients
-    from federated.process import build_training_process, make_model_fn, update_aggregator
-    from federated.runtime import tff_worker
-    from federated.sampling import sample_clients
+    from federated.learning.processes import make_model_fn
+    from federated.learning.worker import tff_worker
+    from federated.simulation.sampling import sample_clients
+    from federated.training.run import training_process
     from model.network import build_model, next_word_loss
 
     config = dataclasses.replace(TrainConfig(), local_epochs=1,
@@ -67,8 +69,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     vocab, examples, datasets = population.vocab, population.examples, population.datasets
     model_config = config.model_config(vocab.size)
     model_fn = make_model_fn(model_config, seed=config.seed)
-    process = build_training_process(
-        model_fn, config, aggregator=update_aggregator(model_fn, config, users=len(datasets)))
+    process = training_process(model_fn, config, users=len(datasets))
 
     def round_clients(round_number: int) -> list[str]:
         return sample_clients(list(datasets), count=config.clients_per_round,

@@ -1,1 +1,14 @@
-"""Everything TFF: client datasets, the learning process, the training driver, reports."""
+"""Federated training of the keyboard's next-word model with TFF, and its reports.
+
+Layers, top to bottom; a package imports only the ones below it (`make lint` checks this with
+import-linter, contracts in `.importlinter`):
+
+- `train`, `experiments`: the command lines; the only modules that read arguments.
+- `report`: `python -m federated.report`: a finished run against its baselines.
+- `training`: one run: its directory, configuration, workspace, round loop, summary.
+- `evaluation`: scoring a model on held-out users; the n-gram and centralized baselines.
+- `learning`: the TFF computations: client datasets, FedAvg and evaluation, the worker.
+- `aggregators`: how the server combines client updates (`tff.aggregators` factories).
+- `privacy`: differential privacy: the noised mean and the accountant.
+- `simulation`: who trains when, attackers, sampling (pure Python + numpy, no TensorFlow).
+"""

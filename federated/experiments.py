@@ -30,9 +30,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from federated.config import TrainConfig
 from federated.train import build_parser as train_parser
 from federated.train import config_from_args
+from federated.training.config import TrainConfig
+from federated.training.run_dir import RunDir
 
 BENIGN = "benign"
 _ATTACK = ("--malicious-fraction", "0.1")
@@ -93,12 +94,11 @@ def train_arguments(data: Path, run_dir: Path, suite: Suite, run: str) -> list[s
 
 def is_finished(arguments: Sequence[str], run_dir: Path) -> bool:
     """Whether `run_dir` holds a finished run of exactly the settings `arguments` ask for."""
-    summary_path = run_dir / "summary.json"
+    summary_path = RunDir(run_dir).summary
     if not summary_path.is_file():
         return False
     wanted = config_from_args(train_parser().parse_args(arguments))
     summary = json.loads(summary_path.read_text(encoding="utf-8"))
-    # Through TrainConfig: settings newer than the run read as their defaults.
     return (TrainConfig.from_dict(summary["config"]) == wanted
             and summary["rounds_completed"] == wanted.rounds)
 

@@ -3,7 +3,8 @@
     python -m federated.train --data h.jsonl --out runs/demo --rounds 30 --clients-per-round 20
 
 Writes RUN_DIR/summary.json, metrics.csv, config.json, checkpoints/ and the model export
-RUN_DIR/model (see DESIGN.md). Ctrl-C stops after saving; `--resume` continues.
+RUN_DIR/model (docs/DESIGN.md, `federated.training.run_dir`). Ctrl-C stops after saving;
+`--resume` continues.
 """
 
 from __future__ import annotations
@@ -14,21 +15,17 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from federated.config import (
-    AGGREGATORS,
-    ATTACKS,
+from federated.aggregators.names import AGGREGATORS
+from federated.learning.options import SERVER_OPTIMIZERS, OptimizerConfig, RuntimeConfig
+from federated.privacy.options import (
     DEFAULT_DP_CLIP,
     DP_MECHANISMS,
     MAX_COMPRESS_BITS,
-    SERVER_OPTIMIZERS,
-    AttackConfig,
-    DeviceConfig,
-    OptimizerConfig,
     PrivacyConfig,
-    RuntimeConfig,
-    TrainConfig,
 )
-from federated.workspace import Workspace, prepare_workspace
+from federated.simulation.options import ATTACKS, AttackConfig, DeviceConfig
+from federated.training.config import TrainConfig
+from federated.training.workspace import Workspace, prepare_workspace
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -46,8 +43,9 @@ def build_parser() -> argparse.ArgumentParser:
                              "(starts fresh if it has none)")
     parser.add_argument("--device-logs", type=Path, metavar="DATA_DIR",
                         help="the keyboard app's device data directory: each device's "
-                             "committed messages become its local data, and devices with "
-                             "messages join every round")
+                             "committed messages become its local data; devices are phones "
+                             "like the others, and take the first places of this "
+                             "invocation's first round")
     parser.add_argument("--init-from", type=Path, metavar="MODEL_DIR",
                         help="start from this export's weights and vocabulary (e.g. "
                              "RUN_DIR/model of an earlier run) instead of random weights")
@@ -88,11 +86,9 @@ def build_parser() -> argparse.ArgumentParser:
                         default=optimizer_defaults.server_momentum,
                         help="sgdm momentum (default %(default)s)")
     server.add_argument("--aggregator", choices=AGGREGATORS, default=defaults.aggregator,
-                        help="robust: adaptive norm clipping and zeroing of client updates "
-                             "(stable); mean: plain weighted mean; median, trimmed-mean: "
-                             "coordinate-wise, each client counts once; similarity-filter: "
-                             "robust, leaving out clients whose updates are unusually alike "
-                             "(colluding attackers, e.g. a backdoor) (default %(default)s)")
+                        help="; ".join(f"{name}: {aggregator.description}"
+                                       for name, aggregator in AGGREGATORS.items())
+                        + " (default %(default)s)")
     server.add_argument("--trim-fraction", type=float, default=defaults.trim_fraction,
                         help="trimmed-mean: share of clients cut from each end of every "
                              "coordinate (default %(default)s)")
@@ -239,7 +235,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(str(error))
     # TensorFlow takes seconds to import: only after the arguments and data are known good.
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TF's C++ info lines are noise here.
-    from federated.pipeline import train
+    from federated.training.run import train
 
     try:
         summary = train(workspace)

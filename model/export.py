@@ -30,6 +30,9 @@ from model.vocab import Vocabulary
 EXPORT_FORMAT = 1
 CONFIG_FILE = "config.json"
 VOCAB_FILE = "vocab.txt"
+# Inside the directory `write_export` is given: the versions, and the link to the newest.
+EXPORTS_DIR = "exports"
+CURRENT_LINK = "model"
 WEIGHTS_FILE = "weights.npz"
 TFLITE_FILE = "model.tflite"
 
@@ -102,7 +105,7 @@ def write_export(
                          f"{model_config.vocab_size}")
     run_dir = Path(run_dir)
     version = weights_version(weights, label=label)
-    exports = run_dir / "exports"
+    exports = run_dir / EXPORTS_DIR
     exports.mkdir(parents=True, exist_ok=True)
     final = exports / version
     if not final.exists():
@@ -119,7 +122,7 @@ def write_export(
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise
-    _point_symlink(run_dir / "model", Path("exports") / version)
+    _point_symlink(run_dir / CURRENT_LINK, Path(EXPORTS_DIR) / version)
     return read_export_info(final)
 
 

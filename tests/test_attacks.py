@@ -7,17 +7,18 @@ import dataclasses
 import pytest
 
 from data.records import TypingRecord, write_records
-from federated.attacks import (
+from federated.simulation.attacks import (
     backdoor_contexts,
     backdoor_examples,
     choose_malicious,
     poison_texts,
     poison_users,
 )
-from federated.config import AttackConfig, DeviceConfig, TrainConfig
-from federated.history import RoundMetrics
-from federated.participation import attack_summary, devices_summary
-from federated.workspace import prepare_workspace
+from federated.simulation.options import AttackConfig, DeviceConfig
+from federated.training.config import TrainConfig
+from federated.training.metrics_file import RoundMetrics
+from federated.training.summary import attack_summary, devices_summary
+from federated.training.workspace import prepare_workspace
 from model.tokenizer import tokenize
 from model.vocab import BOS_ID, PAD_ID, Vocabulary
 

@@ -8,7 +8,7 @@ import pytest
 from data.records import TypingRecord, group_by_user
 from data.synthetic.config import GenerationConfig
 from data.synthetic.simulator import generate_records
-from federated.availability import (
+from federated.simulation.availability import (
     HOURS,
     Availability,
     DeviceSchedule,
@@ -17,7 +17,7 @@ from federated.availability import (
     make_schedule,
     quiet_hours,
 )
-from federated.config import DeviceConfig
+from federated.simulation.options import DeviceConfig
 
 EVERY_HOUR = frozenset(range(HOURS))
 

@@ -11,17 +11,20 @@ pytest.importorskip("tensorflow_federated")
 import tensorflow as tf  # noqa: E402
 import tensorflow_federated as tff  # noqa: E402
 
-from federated.boosting import build_boosting_process, with_boost  # noqa: E402
-from federated.client_data import make_dataset  # noqa: E402
-from federated.config import DeviceConfig, OptimizerConfig, TrainConfig  # noqa: E402
-from federated.history import read_history  # noqa: E402
-from federated.process import (  # noqa: E402
+from federated.learning.boosting import build_boosting_process, with_boost  # noqa: E402
+from federated.learning.client_data import make_dataset  # noqa: E402
+from federated.learning.options import OptimizerConfig  # noqa: E402
+from federated.learning.processes import (  # noqa: E402
     build_evaluation_process,
     build_training_process,
     make_model_fn,
 )
-from federated.runtime import tff_worker  # noqa: E402
-from federated.training_loop import FederatedTask, run_rounds  # noqa: E402
+from federated.learning.worker import tff_worker  # noqa: E402
+from federated.privacy.options import PrivacyConfig  # noqa: E402
+from federated.simulation.sampling import RoundPlan, plan_round  # noqa: E402
+from federated.training.metrics_file import read_history  # noqa: E402
+from federated.training.round_loop import Evaluator, Schedule, run_rounds  # noqa: E402
+from federated.training.run_dir import RunDir  # noqa: E402
 from model.config import ModelConfig  # noqa: E402
 
 pytestmark = pytest.mark.slow
@@ -44,7 +47,7 @@ def client_dataset(examples: int, seed: int) -> tf.data.Dataset:
 def processes():
     model_fn = make_model_fn(MODEL, seed=0)
     mean = tff.aggregators.MeanFactory()
-    plain = build_training_process(model_fn, TrainConfig(optimizers=PLAIN_SGD), aggregator=mean)
+    plain = build_training_process(model_fn, PLAIN_SGD, PrivacyConfig(), aggregator=mean)
     boosting = build_boosting_process(model_fn, PLAIN_SGD, aggregator=mean)
     evaluation = build_evaluation_process(model_fn)
     with tff_worker():
@@ -84,21 +87,24 @@ def test_a_boosted_client_update_is_multiplied_and_honest_factors_change_nothing
 def test_a_round_with_dropouts_equals_a_round_of_only_its_survivors(processes, tmp_path):
     plain, _, evaluation = processes
     datasets = {f"u{i}": client_dataset(2 + i, seed=10 + i) for i in range(6)}
-    task = FederatedTask(training=plain, evaluation=evaluation, train_datasets=datasets,
-                         eval_datasets=[client_dataset(4, seed=99)])
-    config = TrainConfig(rounds=1, clients_per_round=6, seed=3,
-                         devices=DeviceConfig(dropout_rate=0.5))
-    plan = task.round_plan(config, 1)
-    assert 0 < plan.dropped < 6  # The seed was picked so that some, not all, drop out.
+    evaluate = Evaluator(plain, evaluation, [client_dataset(4, seed=99)])
+
+    def plan(round_number: int) -> RoundPlan:
+        return plan_round(list(datasets), count=6, seed=3, round_number=round_number,
+                          dropout_rate=0.5)
+
+    assert 0 < plan(1).dropped < 6  # The seed was picked so that some, not all, drop out.
     start = plain.initialize()
 
-    state, history, _ = run_rounds(task, config, tmp_path, state=start, history=[])
+    state, history, _ = run_rounds(plain, datasets, plan, evaluate,
+                                   Schedule(rounds=1, eval_every=1), RunDir(tmp_path),
+                                   state=start, history=[])
 
-    survivors_only = plain.next(start, [datasets[c] for c in plan.trained]).state
+    survivors_only = plain.next(start, [datasets[c] for c in plan(1).trained]).state
     everyone = plain.next(start, list(datasets.values())).state
     for got, want in zip(leaves(state), leaves(survivors_only)):
         np.testing.assert_array_equal(got, want)
     assert any(not np.array_equal(a, b) for a, b in zip(leaves(state), leaves(everyone)))
     (row,) = read_history(tmp_path / "metrics.csv")
-    assert (row.sampled, row.dropped, row.clients) == (6, plan.dropped, 6 - plan.dropped)
-    assert row.train_examples == sum(2 + int(c[1:]) for c in plan.trained)
+    assert (row.sampled, row.dropped, row.clients) == (6, plan(1).dropped, 6 - plan(1).dropped)
+    assert row.train_examples == sum(2 + int(c[1:]) for c in plan(1).trained)

@@ -10,8 +10,8 @@ pytest.importorskip("tensorflow_federated")
 import tensorflow as tf  # noqa: E402
 import tensorflow_federated as tff  # noqa: E402
 
-from federated.coordinate_aggregators import CoordinateWiseFactory  # noqa: E402
-from federated.runtime import tff_worker  # noqa: E402
+from federated.aggregators.coordinate_wise import CoordinateWiseFactory  # noqa: E402
+from federated.learning.worker import tff_worker  # noqa: E402
 
 pytestmark = pytest.mark.slow
 

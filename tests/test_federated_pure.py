@@ -3,19 +3,18 @@ config."""
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
-from federated import checkpoint
-from federated.config import (
-    AttackConfig,
-    DeviceConfig,
-    OptimizerConfig,
-    RuntimeConfig,
-    TrainConfig,
-)
-from federated.history import RoundMetrics, read_history, write_history
-from federated.sampling import drops_out, plan_round, sample_clients
+from federated.learning.options import OptimizerConfig, RuntimeConfig
+from federated.simulation.options import AttackConfig, DeviceConfig
+from federated.simulation.sampling import drops_out, plan_round, sample_clients
+from federated.training import checkpoint
+from federated.training.config import TrainConfig
+from federated.training.metrics_file import RoundMetrics, read_history, write_history
+from federated.training.run_dir import RunDir, RunFormatError, read_run_config
 
 CLIENTS = [f"u{i:02d}" for i in range(10)]
 
@@ -74,15 +73,29 @@ def test_dropouts_are_seeded_per_client_and_round_at_the_given_rate():
     assert not any(drops_out(c, rate=0.0, seed=1, round_number=1) for c in CLIENTS)
 
 
-def test_a_round_with_dropouts_trains_the_survivors_and_keeps_devices():
-    plans = {r: plan_round(CLIENTS, count=5, seed=2, round_number=r, always=["u00"],
+def test_a_round_with_dropouts_trains_the_survivors_and_priority_devices_can_drop_too():
+    plans = {r: plan_round(CLIENTS, count=5, seed=2, round_number=r, priority=["u00"],
                            dropout_rate=0.5) for r in range(1, 21)}
 
     for round_number, plan in plans.items():
-        assert plan.trained == [c for c in plan.sampled if c == "u00" or not drops_out(
+        assert plan.sampled[0] == "u00" and len(set(plan.sampled)) == 5
+        assert plan.trained == [c for c in plan.sampled if not drops_out(
             c, rate=0.5, seed=2, round_number=round_number)]
-        assert "u00" in plan.trained and plan.dropped == len(plan.sampled) - len(plan.trained)
+        assert plan.dropped == len(plan.sampled) - len(plan.trained)
     assert sum(plan.dropped for plan in plans.values()) > 0
+    assert any("u00" not in plan.trained for plan in plans.values())
+
+
+def test_priority_clients_take_the_first_places_only_when_available():
+    plain = plan_round(CLIENTS, count=3, seed=4, round_number=7)
+    first = plan_round(CLIENTS, count=3, seed=4, round_number=7, priority=["u01", "zz"])
+    away = plan_round(CLIENTS, count=3, seed=4, round_number=7, priority=["u01"],
+                      eligible=[c for c in CLIENTS if c != "u01"])
+
+    assert plan_round(CLIENTS, count=3, seed=4, round_number=7, priority=()) == plain
+    assert first.sampled[0] == "u01" and "zz" not in first.sampled
+    assert len(set(first.sampled)) == 3
+    assert "u01" not in away.sampled and len(away.sampled) == 3
 
 
 def test_checkpoints_round_trip_and_keep_only_the_newest(tmp_path):
@@ -123,27 +136,34 @@ def test_history_round_trip_keeps_missing_eval_as_none(tmp_path):
         "round,seconds,clients,train_examples,train_loss")
 
 
-def test_history_written_before_the_device_columns_reads_them_as_none(tmp_path):
+def test_a_history_of_another_run_format_is_refused_in_one_line(tmp_path):
     (tmp_path / "metrics.csv").write_text(
         "round,seconds,clients,train_examples,train_loss,train_top1_recall,eval_loss,"
         "eval_top1_recall,eval_top3_recall,eval_top1_recall_without_oov\n"
         "1,1.5,3,40,6.5,0.1,,,,\n")
 
-    (row,) = read_history(tmp_path / "metrics.csv")
+    with pytest.raises(RunFormatError, match="columns of another run format; this trainer "
+                                             "reads format 1: train the run again"):
+        read_history(tmp_path / "metrics.csv")
 
-    assert row.clients == 3 and row.sampled is None and row.dropped is None
-    assert row.left_out is None
+
+def test_a_run_config_of_another_format_is_refused_and_one_without_a_number_reads(tmp_path):
+    files = RunDir(tmp_path)
+    files.config.write_text(json.dumps({"train": {}, "data": "d", "data_sha256": "x"}))
+    assert read_run_config(files)["data"] == "d"
+
+    files.config.write_text(json.dumps({"format": 7, "train": {}}))
+    with pytest.raises(RunFormatError, match="written in run format 7; this trainer reads "
+                                             "format 1"):
+        read_run_config(files)
 
 
-def test_config_with_devices_and_attack_round_trips_and_old_configs_get_defaults():
+def test_config_with_devices_and_attack_round_trips():
     config = TrainConfig(devices=DeviceConfig(eligibility=True, dropout_rate=0.2),
                          attack=AttackConfig(attack="boost", malicious_fraction=0.1,
                                              boost_factor=20.0))
-    old = TrainConfig().to_dict()
-    del old["devices"], old["attack"], old["trim_fraction"], old["bucket_size"]
 
     assert TrainConfig.from_dict(config.to_dict()) == config
-    assert TrainConfig.from_dict(old) == TrainConfig()
     assert config.resume_conflicts(TrainConfig(devices=DeviceConfig(eligibility=True,
                                                                     dropout_rate=0.2))) == [
         "attack: {'attack': 'none', 'malicious_fraction': 0.0, 'boost_factor': 1.0, "
@@ -178,7 +198,7 @@ def test_config_rejects_bad_values(kwargs, message):
 
 
 def test_unknown_server_optimizer_is_refused():
-    with pytest.raises(ValueError, match="server optimizer must be one of"):
+    with pytest.raises(ValueError, match="--server-optimizer must be one of"):
         OptimizerConfig(server_optimizer="adagrad")
 
 

@@ -18,19 +18,17 @@ tff = pytest.importorskip("tensorflow_federated")
 
 import tensorflow as tf  # noqa: E402
 
-from federated import checkpoint  # noqa: E402
-from federated.client_data import build_client_datasets, encode_users  # noqa: E402
-from federated.compression import upload_summary  # noqa: E402
-from federated.config import OptimizerConfig, PrivacyConfig, TrainConfig  # noqa: E402
-from federated.pipeline import _restore  # noqa: E402
-from federated.privacy_accounting import epsilon  # noqa: E402
-from federated.process import (  # noqa: E402
-    build_training_process,
-    make_model_fn,
-    update_aggregator,
-)
-from federated.runtime import tff_worker  # noqa: E402
+from federated.aggregators.compression import upload_summary  # noqa: E402
+from federated.learning.client_data import build_client_datasets, encode_users  # noqa: E402
+from federated.learning.options import OptimizerConfig  # noqa: E402
+from federated.learning.processes import make_model_fn  # noqa: E402
+from federated.learning.worker import tff_worker  # noqa: E402
+from federated.privacy.accounting import epsilon  # noqa: E402
+from federated.privacy.options import PrivacyConfig  # noqa: E402
 from federated.train import main  # noqa: E402
+from federated.training import checkpoint  # noqa: E402
+from federated.training.config import TrainConfig  # noqa: E402
+from federated.training.run import _restore, training_process  # noqa: E402
 from model.network import build_model  # noqa: E402
 from model.vocab import build_vocabulary  # noqa: E402
 
@@ -66,8 +64,7 @@ def configured(**changes) -> TrainConfig:
 def process_for(world, config: TrainConfig):
     model_config, _ = world
     model_fn = make_model_fn(model_config, seed=1)
-    return build_training_process(
-        model_fn, config, aggregator=update_aggregator(model_fn, config, users=CLIENTS))
+    return training_process(model_fn, config, users=CLIENTS)
 
 
 def run_rounds(world, process, rounds: int = 1):

@@ -17,7 +17,7 @@ from data.device_logs import DeviceStore, Impression, Message
 from data.records import write_records
 from data.synthetic.config import GenerationConfig
 from data.synthetic.simulator import generate_records
-from federated.report import main as report_main
+from federated.report.cli import main as report_main
 
 REPO = Path(__file__).resolve().parents[1]
 CONTRACT_MODELS = ("federated", "centralized", "ngram", "unigram")

@@ -10,12 +10,10 @@ from typing import Optional
 
 import pytest
 
-from federated.config import AttackConfig, DeviceConfig, PrivacyConfig, RuntimeConfig, TrainConfig
-from federated.history import RoundMetrics, write_history
-from federated.participation import attack_summary, devices_summary
-from federated.report_document import render_markdown
-from federated.report_experiment_sections import experiment_sections
-from federated.report_experiments import (
+from federated.learning.options import RuntimeConfig
+from federated.privacy.options import PrivacyConfig
+from federated.report.comparison_sections import experiment_sections
+from federated.report.comparisons import (
     CompletedRun,
     backdoor_key,
     backdoors_of,
@@ -25,6 +23,12 @@ from federated.report_experiments import (
     read_completed_run,
     rounds_to_recall,
 )
+from federated.report.document import render_markdown
+from federated.simulation.options import AttackConfig, DeviceConfig
+from federated.training.config import TrainConfig
+from federated.training.metrics_file import RoundMetrics, write_history
+from federated.training.run_dir import RunDir, run_config_json
+from federated.training.summary import attack_summary, devices_summary
 
 BASE = TrainConfig(rounds=4, clients_per_round=20, seed=2, eval_every=2)
 BACKDOOR = AttackConfig(attack="backdoor", malicious_fraction=0.1)
@@ -95,8 +99,10 @@ def test_a_directory_without_summary_is_not_a_finished_run(tmp_path):
 
 def test_read_completed_run_reads_what_the_trainer_writes(tmp_path):
     run = completed("run", BASE, 0.5)
-    (tmp_path / "summary.json").write_text(json.dumps(run.summary))
-    write_history(tmp_path / "metrics.csv", run.history)
+    files = RunDir(tmp_path)
+    files.config.write_text(run_config_json(BASE.to_dict(), tmp_path, "abc"))
+    files.summary.write_text(json.dumps(run.summary))
+    write_history(files.metrics, run.history)
 
     again = read_completed_run(tmp_path)
 
@@ -198,11 +204,3 @@ def test_without_compared_runs_the_report_says_how_to_add_them():
     assert len(sections) == 1 and "--compare" in sections[0].blocks[0]
 
 
-def test_a_run_from_before_dropout_counts_every_client_as_sampled():
-    old = completed("old", BASE, 0.5)
-    old = dataclasses.replace(old, history=[dataclasses.replace(row, sampled=None, dropped=None)
-                                            for row in old.history])
-
-    devices = compare_runs(old, [], {})["reference"]["devices"]
-
-    assert devices["sampled"] == 20 and devices["dropped"] == 0

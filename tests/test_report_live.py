@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from data.device_logs import Click, DeviceStore, Impression, Message
-from federated.live_metrics import read_live_metrics
+from federated.evaluation.live_metrics import read_live_metrics
 
 
 def ticking_clock():

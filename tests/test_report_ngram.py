@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from federated.ngram import KneserNeyModel, sequences_of
+from federated.evaluation.ngram import KneserNeyModel, sequences_of
 from model.sequences import to_examples
 from model.vocab import BOS_ID, EOS_ID, OOV_ID, PAD_ID, Vocabulary
 

@@ -7,9 +7,9 @@ import pytest
 
 pytest.importorskip("tensorflow")
 
-from federated.baselines import oov_rate, score  # noqa: E402
-from federated.prefix_completion import prefix_completion_recall  # noqa: E402
-from federated.recall_breakdown import group_recall, tercile_users  # noqa: E402
+from federated.evaluation.prefix_completion import prefix_completion_recall  # noqa: E402
+from federated.evaluation.recall_breakdown import group_recall, tercile_users  # noqa: E402
+from federated.evaluation.scoring import oov_rate, score  # noqa: E402
 from model.vocab import BOS_ID, EOS_ID, OOV_ID, PAD_ID, Vocabulary  # noqa: E402
 
 pytestmark = pytest.mark.slow

@@ -12,10 +12,14 @@ pytest.importorskip("tensorflow_federated")
 import tensorflow as tf  # noqa: E402
 import tensorflow_federated as tff  # noqa: E402
 
-from federated.aggregation import model_aggregator  # noqa: E402
-from federated.config import TrainConfig  # noqa: E402
-from federated.runtime import tff_worker  # noqa: E402
-from federated.similarity_filter import SimilarityFilterFactory, left_out_count  # noqa: E402
+from federated.aggregators.measurements import LEFT_OUT, find_measurement  # noqa: E402
+from federated.aggregators.model_update import model_aggregator  # noqa: E402
+from federated.aggregators.names import SIMILARITY_FILTER  # noqa: E402
+from federated.aggregators.similarity_filter import (  # noqa: E402
+    SimilarityFilterFactory,
+)
+from federated.learning.worker import tff_worker  # noqa: E402
+from federated.privacy.options import PrivacyConfig  # noqa: E402
 
 pytestmark = pytest.mark.slow
 
@@ -113,17 +117,16 @@ def test_a_round_where_no_client_counts_changes_nothing(process):
 
 
 def test_the_trainer_chain_clips_zeroes_and_reports_the_filter(process):
-    config = TrainConfig(aggregator="similarity-filter")
-    chain = model_aggregator(config, users=8, record_specs=SPECS).create(VALUE_TYPE,
-                                                                         WEIGHT_TYPE)
+    chain = model_aggregator(SIMILARITY_FILTER, PrivacyConfig(), clients_per_round=8, users=8,
+                             record_specs=SPECS).create(VALUE_TYPE, WEIGHT_TYPE)
     vectors = honest(6, seed=12) + colluders(2, seed=13)
 
     output = chain.next(chain.initialize(), [as_value(v) for v in vectors], [1.0] * 8)
 
-    assert left_out_count(output.measurements) == 2
+    assert find_measurement(output.measurements, LEFT_OUT) == 2
     assert set(output.measurements) == {"zeroing", "zeroing_norm", "zeroed_count"}
 
 
-def test_left_out_count_is_none_without_the_filter():
-    assert left_out_count({"zeroing": {"clipping": (), "clipped_count": 0}}) is None
-    assert left_out_count({"zeroing": {"clipping": {"left_out": 3}}}) == 3
+def test_a_measurement_is_found_at_any_depth_and_is_none_where_no_aggregator_has_it():
+    assert find_measurement({"zeroing": {"clipping": (), "clipped_count": 0}}, LEFT_OUT) is None
+    assert find_measurement({"zeroing": {"clipping": {"left_out": 3}}}, LEFT_OUT) == 3

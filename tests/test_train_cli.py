@@ -7,7 +7,9 @@ import sys
 import pytest
 
 from data.records import TypingRecord, write_records
-from federated.train import main
+from federated.flags import FLAGS
+from federated.train import build_parser, main
+from federated.training.config import TrainConfig
 
 pytestmark = pytest.mark.usefixtures("no_tensorflow_import")
 
@@ -101,7 +103,9 @@ def test_dp_with_device_logs_is_refused(capsys, histories, tmp_path):
     message = refusal(capsys, "--data", str(histories), "--out", str(tmp_path / "run"),
                       "--clients-per-round", "1", "--dp-noise-multiplier", "0.05",
                       "--device-logs", str(tmp_path / "devices"))
-    assert message.startswith("--device-logs devices join every round")
+    assert message.startswith("--device-logs devices are sampled first in a round")
+
+
 def test_dp_with_eligibility_or_boosting_is_refused(capsys, histories, tmp_path):
     common = ("--data", str(histories), "--out", str(tmp_path / "run"),
               "--dp-noise-multiplier", "0.05", "--clients-per-round", "1")
@@ -130,5 +134,29 @@ def test_dropout_rate_of_one(capsys, histories, tmp_path):
 def test_malicious_users_without_an_attack(capsys, histories, tmp_path):
     message = refusal(capsys, "--data", str(histories), "--out", str(tmp_path / "run"),
                       "--malicious-fraction", "0.1")
-    assert message == ("--malicious-fraction and --boost-factor need --attack boost or "
-                       "--attack backdoor")
+    assert message == "--malicious-fraction and --boost-factor need --attack boost or backdoor"
+
+
+def test_a_bad_setting_is_named_by_the_flag_the_user_typed(capsys, histories, tmp_path):
+    message = refusal(capsys, "--data", str(histories), "--out", str(tmp_path / "run"),
+                      "--vocab-size", "0")
+    assert message == "--vocab-size must be >= 1, got 0"
+    with pytest.raises(ValueError, match="^--vocab-size must be >= 1, got 0$"):
+        TrainConfig(vocab_words=0)
+
+
+def setting_names(values: dict, prefix: str = "") -> set[str]:
+    names: set[str] = set()
+    for name, value in values.items():
+        names |= (setting_names(value, f"{prefix}{name}.") if isinstance(value, dict)
+                  else {prefix + name})
+    return names
+
+
+def test_every_setting_has_its_flag_in_the_table_and_the_parser():
+    options = {option for action in build_parser()._actions for option in action.option_strings}
+    # The worker's start-up timeout is the only setting without a flag.
+    settings = setting_names(TrainConfig().to_dict()) - {"runtime.startup_seconds"}
+
+    assert set(FLAGS) == settings
+    assert set(FLAGS.values()) <= options

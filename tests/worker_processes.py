@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from federated.runtime import WORKER_BINARY_NAME
+from federated.learning.worker import WORKER_BINARY_NAME
 
 
 def _parent_and_name(pid: int) -> tuple[int, str] | None:

@@ -1,0 +1,80 @@
+"""Scoring any next-word scorer on held-out examples, and the most-frequent-words baseline."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import tensorflow as tf
+
+from federated.simulation.attacks import backdoor_contexts, backdoor_examples
+from model.metrics import MaskedTopKRecall, scored_positions
+from model.vocab import NUM_SPECIAL_TOKENS, OOV_ID, Vocabulary
+
+LogitsFn = Callable[[np.ndarray], np.ndarray]  # inputs [B, L] -> logits [B, L, V]
+
+
+@dataclass(frozen=True)
+class RecallScores:
+    """Top-k recall of one scorer on one set of examples (DESIGN.md, "Metrics")."""
+
+    top1_recall: float
+    top3_recall: float
+    top1_recall_without_oov: float
+    scored_words: int
+
+
+def score(logits_fn: LogitsFn, inputs: np.ndarray, targets: np.ndarray, *,
+          batch_size: int = 128) -> RecallScores:
+    """Computes the keyboard metrics of `logits_fn` over all examples, in batches."""
+    metrics = [MaskedTopKRecall(1), MaskedTopKRecall(3), MaskedTopKRecall(1, exclude_oov=True)]
+    for start in range(0, len(inputs), batch_size):
+        logits = logits_fn(inputs[start:start + batch_size])
+        for metric in metrics:
+            metric.update_state(targets[start:start + batch_size], logits)
+    top1, top3, without_oov = (float(m.result()) for m in metrics)
+    return RecallScores(top1, top3, without_oov, int(metrics[0].words.numpy()))
+
+
+def keras_logits_fn(model: tf.keras.Model) -> LogitsFn:
+    """The model's logits as numpy, traced once for any batch shape."""
+    forward = tf.function(lambda ids: model(ids, training=False),
+                          input_signature=[tf.TensorSpec([None, None], tf.int32)])
+    return lambda inputs: forward(inputs).numpy()
+
+
+def backdoor_success(logits_fn: LogitsFn, eval_texts: Mapping[str, Sequence[str]],
+                     vocab: Vocabulary, *, trigger_words: Sequence[str], target: str,
+                     seed: int, max_words: int) -> tuple[float, float, int]:
+    """How often `logits_fn` suggests the backdoor's `target` after its trigger, appended to
+    the beginnings of the held-out users' messages (`eval_texts`, by user;
+    `federated.simulation.attacks.backdoor_contexts`): (top-1 rate, top-3 rate, contexts). A target
+    outside `vocab` is never suggested."""
+    contexts = backdoor_contexts((text for texts in eval_texts.values() for text in texts),
+                                 trigger_words, seed=seed, max_words=max_words)
+    inputs, targets = backdoor_examples(contexts, target, vocab, max_words=max_words)
+    scores = score(logits_fn, inputs, targets)
+    return scores.top1_recall, scores.top3_recall, len(contexts)
+
+
+def oov_rate(targets: np.ndarray) -> float:
+    """Share of scored target words that are out of the vocabulary."""
+    mask = scored_positions(targets, exclude_oov=False)
+    oov = tf.logical_and(mask, tf.equal(targets, OOV_ID))
+    return float(tf.reduce_sum(tf.cast(oov, tf.float32)) /
+                 tf.maximum(tf.reduce_sum(tf.cast(mask, tf.float32)), 1.0))
+
+
+def unigram_logits_fn(train_targets: Iterable[np.ndarray], vocab_size: int) -> LogitsFn:
+    """The most-frequent-words model: the same log-frequency scores at every position."""
+    counts = np.zeros(vocab_size, dtype=np.float64)
+    for targets in train_targets:
+        counts += np.bincount(targets.ravel(), minlength=vocab_size)
+    counts[:NUM_SPECIAL_TOKENS] = 0  # Never suggested anyway; keep the scores honest.
+    log_frequency = np.log(counts + 1e-3).astype(np.float32)
+
+    def logits_fn(inputs: np.ndarray) -> np.ndarray:
+        return np.broadcast_to(log_frequency, (*inputs.shape, vocab_size))
+
+    return logits_fn

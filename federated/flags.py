@@ -1,0 +1,54 @@
+"""The command-line flag of every training setting: one table, by the setting's field.
+
+`TrainConfig` and its parts name the flag in their validation messages from here, so a
+message always names what the user typed; the trainer's parser has an option for each entry
+(a test checks both directions). Field names are dotted below `TrainConfig`
+("privacy.dp_clip").
+"""
+
+from __future__ import annotations
+
+FLAGS: dict[str, str] = {
+    "rounds": "--rounds",
+    "clients_per_round": "--clients-per-round",
+    "seed": "--seed",
+    "eval_every": "--eval-every",
+    "eval_fraction": "--eval-fraction",
+    "vocab_words": "--vocab-size",
+    "embedding_dim": "--embedding-dim",
+    "lstm_units": "--lstm-units",
+    "max_words": "--max-words",
+    "batch_size": "--batch-size",
+    "local_epochs": "--local-epochs",
+    "aggregator": "--aggregator",
+    "trim_fraction": "--trim-fraction",
+    "bucket_size": "--bucket-size",
+    "optimizers.client_learning_rate": "--client-lr",
+    "optimizers.server_optimizer": "--server-optimizer",
+    "optimizers.server_learning_rate": "--server-lr",
+    "optimizers.server_epsilon": "--server-epsilon",
+    "optimizers.server_momentum": "--server-momentum",
+    "devices.eligibility": "--eligibility",
+    "devices.start_time": "--start-time",
+    "devices.round_minutes": "--round-minutes",
+    "devices.dropout_rate": "--dropout-rate",
+    "attack.attack": "--attack",
+    "attack.malicious_fraction": "--malicious-fraction",
+    "attack.boost_factor": "--boost-factor",
+    "attack.trigger": "--backdoor-trigger",
+    "attack.target": "--backdoor-target",
+    "runtime.max_concurrent_calls": "--max-concurrent-clients",
+    "runtime.intra_op_threads": "--intra-op-threads",
+    "runtime.inter_op_threads": "--inter-op-threads",
+    "privacy.secure_aggregation": "--secure-aggregation",
+    "privacy.dp_noise_multiplier": "--dp-noise-multiplier",
+    "privacy.dp_mechanism": "--dp-mechanism",
+    "privacy.dp_clip": "--dp-clip",
+    "privacy.dp_delta": "--dp-delta",
+    "privacy.compress_bits": "--compress-bits",
+}
+
+
+def flag(field: str) -> str:
+    """The flag that sets `field` (a dotted field name, a key of `FLAGS`)."""
+    return FLAGS[field]

@@ -1,0 +1,55 @@
+"""The learning process's options: client and server optimizers, and the TFF worker's."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from federated.flags import flag
+
+SERVER_OPTIMIZERS = ("adam", "yogi", "sgdm")
+
+
+@dataclass(frozen=True)
+class OptimizerConfig:
+    """Client and server optimizers of FedAvg with adaptive server optimization.
+
+    Defaults start from the Stack Overflow next-word settings of Reddi et al. 2021,
+    "Adaptive Federated Optimization" (client SGD lr 10^-0.5, server Adam lr 10^-2,
+    epsilon 1e-5); docs/tuning.md says how they were tuned for our data.
+    """
+
+    client_learning_rate: float = 10**-0.5
+    server_optimizer: str = "adam"
+    server_learning_rate: float = 0.03
+    server_epsilon: float = 1e-5
+    server_momentum: float = 0.9
+
+    def __post_init__(self):
+        if self.server_optimizer not in SERVER_OPTIMIZERS:
+            raise ValueError(f"{flag('optimizers.server_optimizer')} must be one of "
+                             f"{SERVER_OPTIMIZERS}, got {self.server_optimizer!r}")
+        for name in ("client_learning_rate", "server_learning_rate", "server_epsilon"):
+            if getattr(self, name) <= 0:
+                raise ValueError(f"{flag(f'optimizers.{name}')} must be > 0, "
+                                 f"got {getattr(self, name)}")
+        if not 0 <= self.server_momentum < 1:
+            raise ValueError(f"{flag('optimizers.server_momentum')} must be in [0, 1), "
+                             f"got {self.server_momentum}")
+
+
+@dataclass(frozen=True)
+class RuntimeConfig:
+    """How the TFF worker runs.
+
+    Attributes:
+        max_concurrent_calls: the worker's limit on parallel calls of one computation (e.g.
+            clients trained at once in a `federated_map`); <= 0 means no limit.
+        intra_op_threads: TF threads inside one op in the worker; 0 lets TF choose.
+        inter_op_threads: TF ops run in parallel in the worker; 0 lets TF choose.
+        startup_seconds: how long to wait for the worker to serve before giving up.
+    """
+
+    max_concurrent_calls: int = 2
+    intra_op_threads: int = 0
+    inter_op_threads: int = 0
+    startup_seconds: float = 120.0

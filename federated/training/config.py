@@ -1,0 +1,157 @@
+"""The training run's configuration: read at the command line, saved with the run.
+
+`TrainConfig` composes the options each layer defines for itself (optimizers and the worker,
+aggregation, privacy, devices and attacks); the driver passes each builder only its part.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from federated.aggregators.names import AGGREGATORS, COORDINATE_WISE, SUM_AGGREGATORS
+from federated.flags import flag
+from federated.learning.options import OptimizerConfig, RuntimeConfig
+from federated.privacy.options import PrivacyConfig
+from federated.simulation.options import AttackConfig, DeviceConfig
+from model.config import ModelConfig
+
+# Settings that may differ between a run and its resumption: they change how long or how
+# fast it runs, not what it computes.
+RESUMABLE_CHANGES = ("rounds", "runtime")
+_COUNTS = ("rounds", "clients_per_round", "eval_every", "vocab_words", "embedding_dim",
+           "lstm_units", "max_words", "batch_size", "local_epochs", "bucket_size")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Everything that decides what a training run computes.
+
+    Attributes:
+        rounds: federated rounds to reach (a resumed run continues up to this round).
+        clients_per_round: devices sampled uniformly per round.
+        seed: seeds user split, sampling, initialization and shuffling.
+        eval_every: evaluate the global model on held-out users every this many rounds
+            (and always after the last round).
+        eval_fraction: share of users held out for evaluation (never trained on, never in
+            the vocabulary).
+        vocab_words: regular words in the vocabulary (special tokens come on top).
+        embedding_dim, lstm_units, max_words: model size (see `model.network.ModelConfig`).
+        batch_size: client batch size.
+        local_epochs: passes over its data a client makes per round.
+        optimizers: client and server optimizers.
+        aggregator: how client updates are averaged: "robust" clips each update to an
+            adaptively estimated norm and zeroes extreme ones (keeps training stable when
+            one client's local SGD blows up), "mean" is the plain weighted mean, "median"
+            and "trimmed-mean" are coordinate-wise (each client counts once),
+            "similarity-filter" is "robust" leaving out clients whose updates are unusually
+            alike (`federated.aggregators.similarity_filter`).
+        trim_fraction: share of clients cut from each end of every coordinate by
+            "trimmed-mean".
+        bucket_size: "median" and "trimmed-mean" first average the clients' updates in
+            buckets of this many, then take the statistic over the bucket means (1: none).
+        devices: device eligibility and mid-round dropout.
+        attack: malicious clients, for testing defences.
+        runtime: TFF worker settings.
+        privacy: secure aggregation, differential privacy, compression.
+    """
+
+    rounds: int = 300
+    clients_per_round: int = 20
+    seed: int = 0
+    eval_every: int = 10
+    eval_fraction: float = 0.1
+    vocab_words: int = 4000
+    embedding_dim: int = 96
+    lstm_units: int = 256
+    max_words: int = 20
+    batch_size: int = 16
+    local_epochs: int = 1
+    optimizers: OptimizerConfig = field(default_factory=OptimizerConfig)
+    aggregator: str = "robust"
+    trim_fraction: float = 0.1
+    bucket_size: int = 1
+    devices: DeviceConfig = field(default_factory=DeviceConfig)
+    attack: AttackConfig = field(default_factory=AttackConfig)
+    runtime: RuntimeConfig = field(default_factory=RuntimeConfig)
+    privacy: PrivacyConfig = field(default_factory=PrivacyConfig)
+
+    def __post_init__(self):
+        for name in _COUNTS:
+            if getattr(self, name) < 1:
+                raise ValueError(f"{flag(name)} must be >= 1, got {getattr(self, name)}")
+        if self.aggregator not in AGGREGATORS:
+            raise ValueError(f"{flag('aggregator')} must be one of {tuple(AGGREGATORS)}, "
+                             f"got {self.aggregator!r}")
+        if not 0 < self.eval_fraction < 1:
+            raise ValueError(f"{flag('eval_fraction')} must be between 0 and 1, "
+                             f"got {self.eval_fraction}")
+        if not 0 <= self.trim_fraction < 0.5:
+            raise ValueError(f"{flag('trim_fraction')} must be in [0, 0.5), "
+                             f"got {self.trim_fraction}")
+        if self.bucket_size > 1 and self.aggregator not in COORDINATE_WISE:
+            raise ValueError(f"{flag('bucket_size')} needs {flag('aggregator')} "
+                             f"{' or '.join(COORDINATE_WISE)}")
+        if len(self.attack.trigger_words) >= self.max_words:
+            raise ValueError(f"{flag('attack.trigger')} must be shorter than "
+                             f"{flag('max_words')} {self.max_words} words")
+        self._check_privacy()
+
+    def _check_privacy(self) -> None:
+        privacy = self.privacy
+        sums_only = (privacy.secure_aggregation or privacy.dp
+                     or privacy.compress_bits is not None)
+        if sums_only and self.aggregator not in SUM_AGGREGATORS:
+            raise ValueError(f"{flag('aggregator')} {self.aggregator} needs every client's "
+                             f"update on the server: it cannot be combined with "
+                             f"{flag('privacy.secure_aggregation')}, "
+                             f"{flag('privacy.dp_noise_multiplier')} or --compress")
+        if privacy.dp and privacy.mechanism == "adaptive" and (
+                privacy.dp_noise_multiplier >= self.clients_per_round / 10):
+            # TFF noises the clipped count that adapts the clip norm with a standard
+            # deviation of 5% of the clients per round and raises the updates' noise so the
+            # total is Z; from Z = clients / 10 on, no noise on the updates can make it up.
+            raise ValueError(f"{flag('privacy.dp_noise_multiplier')} "
+                             f"{privacy.dp_noise_multiplier} with "
+                             "adaptive clipping needs fewer than clients-per-round / 10 "
+                             f"(= {self.clients_per_round / 10:g}); raise "
+                             f"{flag('clients_per_round')} or use "
+                             f"{flag('privacy.dp_mechanism')} tree")
+        if privacy.dp and self.devices.eligibility:
+            # The accountant assumes every training user can be sampled in every round;
+            # sampling among the eligible few raises each one's chance (dropouts only
+            # lower it, so they keep the guarantee).
+            raise ValueError(f"{flag('devices.eligibility')} cannot be combined with "
+                             f"{flag('privacy.dp_noise_multiplier')}: "
+                             "the privacy accountant assumes every user can be sampled")
+        if privacy.dp and self.attack.boost_factor != 1:
+            raise ValueError(f"{flag('attack.attack')} boost (or a {flag('attack.boost_factor')})"
+                             f" cannot be combined with {flag('privacy.dp_noise_multiplier')}:"
+                             " the boosting process weighs clients by "
+                             "examples, DP needs every client to weigh the same")
+
+    def model_config(self, vocab_size: int) -> ModelConfig:
+        """The network for a vocabulary of `vocab_size` ids."""
+        return ModelConfig(vocab_size=vocab_size, embedding_dim=self.embedding_dim,
+                           lstm_units=self.lstm_units, max_words=self.max_words)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> TrainConfig:
+        """The config `to_dict` saved (every key: a run's format fixes them)."""
+        parts = {"optimizers": OptimizerConfig, "runtime": RuntimeConfig,
+                 "privacy": PrivacyConfig, "devices": DeviceConfig, "attack": AttackConfig}
+        return cls(**{**values, **{name: part(**values[name]) for name, part in parts.items()}})
+
+    def resume_conflicts(self, saved: TrainConfig) -> list[str]:
+        """Names the settings that differ from `saved` and would change what the run computes."""
+        mine, theirs = self.to_dict(), saved.to_dict()
+        return [f"{name}: {theirs[name]!r} saved, {mine[name]!r} now"
+                for name in mine if name not in RESUMABLE_CHANGES and mine[name] != theirs[name]]
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, sort_keys=True) + "\n"
