@@ -78,6 +78,7 @@ $(PRIVACY_DATA):
 
 lint: setup
 	$(PY) -m ruff check .
+	.venv/bin/lint-imports
 
 test: setup-test lint
 	$(PY) -m pytest
