@@ -168,7 +168,6 @@ def build_report(config: ReportConfig, workspace: Workspace, export: ExportInfo,
         run={"run_dir": str(config.run_dir), "rounds_completed": len(history),
              "train_examples_processed": sum(row.train_examples for row in history),
              "training_minutes": sum(row.seconds for row in history) / 60,
-             # Runs trained before the privacy options have neither block.
              "dp": summary["dp"], "communication": summary["communication"]},
         ratios=ratios,
         goals={name: {"value": value, "target": GOALS[name], "met": value >= GOALS[name]}

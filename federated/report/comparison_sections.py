@@ -150,9 +150,6 @@ def _communication(experiments: Mapping[str, Any], reference: Mapping[str, Any],
                    runs: Sequence[Mapping[str, Any]]) -> Section:
     def line(row: Mapping[str, Any]) -> list[str]:
         upload = row["communication"]
-        if upload is None:  # A run trained before uploads were measured.
-            return [row["run"], "-", "-", "-", percent(row["top1_recall"]),
-                    _ratio(row["top1_vs_reference"])]
         bits = upload["bits"]
         return [row["run"], "float32" if bits is None else f"{bits}-bit quantized",
                 f"{upload['bytes_per_update']:,}",

@@ -164,7 +164,7 @@ def run_row(run: CompletedRun, reference: CompletedRun,
                     "eligibility": config.devices.eligibility,
                     "sampled": sum(row.sampled for row in run.history),
                     "dropped": sum(row.dropped for row in run.history)},
-        "communication": communication and {
+        "communication": {
             "bits": config.privacy.compress_bits,
             "bytes_per_update": communication["bytes_per_update"],
             "uncompressed_bytes_per_update": communication["uncompressed_bytes_per_update"]},

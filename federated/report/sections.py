@@ -71,7 +71,7 @@ def _learning(report: Mapping[str, Any]) -> Section:
 
 def _privacy(run: Mapping[str, Any]) -> str:
     """What the run's differential privacy guarantees, if it had any."""
-    dp = run.get("dp")
+    dp = run["dp"]
     if not dp:
         return ""
     return (f" User-level differential privacy ({dp['mechanism']}, noise multiplier "
