@@ -6,14 +6,17 @@ from __future__ import annotations
 import csv
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
+from data.device_logs import DeviceStore, Message
 from data.records import write_records
 from data.synthetic.config import GenerationConfig
 from data.synthetic.simulator import generate_records
@@ -21,6 +24,10 @@ from data.synthetic.simulator import generate_records
 pytest.importorskip("tensorflow_federated")
 
 from federated.train import main  # noqa: E402
+from model.export import VOCAB_FILE, read_export_info  # noqa: E402
+from model.sequences import encode_context  # noqa: E402
+from model.serving import TFLiteScorer  # noqa: E402
+from model.vocab import NUM_SPECIAL_TOKENS, Vocabulary  # noqa: E402
 from tests.worker_processes import is_alive, worker_pids  # noqa: E402
 
 pytestmark = pytest.mark.slow
@@ -177,3 +184,34 @@ def test_rounds_sample_only_eligible_devices_and_record_dropouts(histories, tmp_
     assert devices["dropped"] == sum(int(row["dropped"]) for row in rows) > 0
     assert devices["rounds_without_clients"] >= 2
     assert devices["eligible_shortfall"] == sum(max(0, 9 - e) for e in eligible)
+
+
+def next_word_probability(export: Path, words: list[str]) -> float:
+    """The probability the export gives the last of `words` after the others."""
+    info = read_export_info(export)
+    vocab = Vocabulary.load(info.directory / VOCAB_FILE)
+    logits = TFLiteScorer(info)(np.array(encode_context(words[:-1], vocab, max_words=10)))
+    probabilities = np.exp(logits - logits.max())
+    return float(probabilities[vocab.id_of(words[-1])] / probabilities.sum())
+
+
+def test_a_device_log_trains_in_the_next_round_and_moves_the_model_toward_it(
+        histories, tmp_path):
+    few = ("--clients-per-round", "3")  # Of 9 users: a device is not sampled by chance alone.
+    start = tmp_path / "start"
+    train(histories, start, "--rounds", "2", *few)
+    regular = Vocabulary.load(start / "vocab.txt").words[NUM_SPECIAL_TOKENS:]
+    phrase = [regular[5], regular[9], regular[3], regular[40]]
+    store = DeviceStore(tmp_path / "devices")
+    store.device("phone").record([Message(f"m{i}", " ".join(phrase)) for i in range(20)])
+    store.close()
+    for name in ("with_log", "without"):
+        shutil.copytree(start, tmp_path / name, symlinks=True)
+
+    train(histories, tmp_path / "with_log", "--rounds", "3", "--resume", *few,
+          "--device-logs", str(tmp_path / "devices"))
+    train(histories, tmp_path / "without", "--rounds", "3", "--resume", *few)
+
+    with_log = next_word_probability(tmp_path / "with_log" / "model", phrase)
+    without = next_word_probability(tmp_path / "without" / "model", phrase)
+    assert with_log > 2 * without, (with_log, without)

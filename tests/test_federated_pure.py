@@ -10,7 +10,7 @@ import pytest
 
 from federated.learning.options import OptimizerConfig, RuntimeConfig
 from federated.simulation.options import AttackConfig, DeviceConfig
-from federated.simulation.sampling import drops_out, plan_round, sample_clients
+from federated.simulation.sampling import RoundPlanner, drops_out, plan_round, sample_clients
 from federated.training import checkpoint
 from federated.training.config import TrainConfig
 from federated.training.metrics_file import RoundMetrics, read_history, write_history
@@ -96,6 +96,25 @@ def test_priority_clients_take_the_first_places_only_when_available():
     assert first.sampled[0] == "u01" and "zz" not in first.sampled
     assert len(set(first.sampled)) == 3
     assert "u01" not in away.sampled and len(away.sampled) == 3
+
+
+def test_a_planner_gives_devices_the_first_places_of_one_round_only():
+    planner = RoundPlanner(CLIENTS, count=3, seed=5, priority=["u07"], priority_round=11)
+    plain = RoundPlanner(CLIENTS, count=3, seed=5)
+
+    assert planner(11).sampled[0] == "u07"
+    for round_number in (10, 12, 30):
+        assert planner(round_number) == plain(round_number)
+    appearances = sum("u07" in plain(r).sampled for r in range(1, 301))
+    assert 60 < appearances < 120  # Like any of 10 clients drawn 3 at a time: 90 expected.
+
+
+def test_a_planner_samples_only_eligible_clients_and_ignores_unknown_ones():
+    planner = RoundPlanner(CLIENTS, count=4, seed=5, eligible=lambda r: ["u01", "u02", "zz"])
+
+    plan = planner(3)
+
+    assert sorted(plan.sampled) == ["u01", "u02"] and plan.eligible == 2
 
 
 def test_checkpoints_round_trip_and_keep_only_the_newest(tmp_path):

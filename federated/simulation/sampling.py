@@ -119,3 +119,37 @@ def plan_round(client_ids: Sequence[str], *, count: int, seed: int, round_number
         c, rate=dropout_rate, seed=seed, round_number=round_number)]
     return RoundPlan(sampled=sampled, trained=trained,
                      eligible=None if eligible is None else len(eligible))
+
+
+@dataclass(frozen=True)
+class RoundPlanner:
+    """Who takes part in each round of a run: `plan_round` with the run's settings.
+
+    Attributes:
+        clients: every training client.
+        count: clients per round.
+        seed: seeds every draw.
+        dropout_rate: chance that a sampled client fails mid-round.
+        sampler: how a round's clients are drawn (`SAMPLERS`).
+        eligible: the clients available in a round (None: all, always).
+        priority: clients that take the first places of round `priority_round` (devices
+            holding data not trained on yet); in other rounds they are sampled like the rest.
+        priority_round: the round in which `priority` goes first.
+    """
+
+    clients: Sequence[str]
+    count: int
+    seed: int
+    dropout_rate: float = 0.0
+    sampler: Sampler = sample_clients
+    eligible: Optional[Callable[[int], Sequence[str]]] = None
+    priority: Sequence[str] = ()
+    priority_round: int = 1
+
+    def __call__(self, round_number: int) -> RoundPlan:
+        eligible = (None if self.eligible is None else
+                    [c for c in self.eligible(round_number) if c in set(self.clients)])
+        return plan_round(self.clients, count=self.count, seed=self.seed,
+                          round_number=round_number, eligible=eligible,
+                          priority=self.priority if round_number == self.priority_round else (),
+                          dropout_rate=self.dropout_rate, sampler=self.sampler)

@@ -10,7 +10,7 @@ import dataclasses
 import json
 import time
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import tensorflow as tf
@@ -36,7 +36,7 @@ from federated.learning.processes import (
 )
 from federated.learning.worker import tff_worker
 from federated.privacy.accounting import privacy_spent
-from federated.simulation.sampling import SAMPLERS, RoundPlan, plan_round
+from federated.simulation.sampling import SAMPLERS, RoundPlanner
 from federated.training import checkpoint
 from federated.training.config import TrainConfig
 from federated.training.metrics_file import read_history
@@ -131,27 +131,18 @@ def train(workspace: Workspace) -> dict[str, Any]:
     return summary
 
 
-def _round_planner(workspace: Workspace, clients: list[str]) -> Callable[[int], RoundPlan]:
+def _round_planner(workspace: Workspace, clients: list[str]) -> RoundPlanner:
     """Who takes part in each round: `clients_per_round` users sampled among those available
     (eligible, when simulated), each dropping out at the configured rate. In the first round
     an invocation runs, devices with logged messages (`--device-logs`) take the first places:
     their new data is trained on at once, then they are sampled like every other phone."""
     config = workspace.config
-    availability = workspace.availability
-    clients_set = set(clients)
-    priority = [device for device in workspace.device_clients if device in clients_set]
-    first_round = workspace.resume_round + 1
-
-    def plan(round_number: int) -> RoundPlan:
-        eligible = (None if availability is None else
-                    [c for c in availability.eligible(round_number) if c in clients_set])
-        return plan_round(clients, count=config.clients_per_round, seed=config.seed,
-                          round_number=round_number, eligible=eligible,
-                          priority=priority if round_number == first_round else (),
-                          dropout_rate=config.devices.dropout_rate,
-                          sampler=SAMPLERS[config.privacy.sampling])
-
-    return plan
+    return RoundPlanner(
+        clients, count=config.clients_per_round, seed=config.seed,
+        dropout_rate=config.devices.dropout_rate, sampler=SAMPLERS[config.privacy.sampling],
+        eligible=None if workspace.availability is None else workspace.availability.eligible,
+        priority=[device for device in workspace.device_clients if device in set(clients)],
+        priority_round=workspace.resume_round + 1)
 
 
 def update_aggregator(model_fn, config: TrainConfig, *, users: int) -> Factory:
