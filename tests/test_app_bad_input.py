@@ -205,7 +205,7 @@ def served(fast_app) -> Iterator[tuple[int, list[socket.socket]]]:
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     sockets: list[socket.socket] = []
-    yield server.effective_port, sockets
+    yield int(server.effective_port), sockets
     for sock in sockets:
         sock.close()
     server.close()
@@ -251,7 +251,13 @@ def test_a_body_over_the_apps_limit_gets_the_apps_json_413(served):
 
 
 def test_a_body_over_waitress_limit_gets_waitress_plain_413(served):
-    # Documented: waitress answers before any WSGI app runs; not JSON.
-    status, content_type, _ = post_raw(served[0], b" " * (WAITRESS_MAX_BODY_BYTES + 1))
+    # Documented: waitress answers from the Content-Length alone, before any WSGI app runs
+    # (and closes the connection, so the body is not sent); not JSON.
+    port = served[0]
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(b"POST /api/suggest HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nContent-Length: %d"
+                     b"\r\n\r\n" % (port, WAITRESS_MAX_BODY_BYTES + 1))
+        head = sock.makefile("rb").read().split(b"\r\n\r\n")[0].decode()
 
-    assert (status, content_type) == (413, "text/plain; charset=utf-8")
+    assert head.startswith("HTTP/1.1 413 ")
+    assert "Content-Type: text/plain; charset=utf-8" in head

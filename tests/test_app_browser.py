@@ -104,7 +104,7 @@ class RestartableServer:
         self._connections = {}  # Waitress's socket map: the listener and every connection.
         server = waitress.create_server(self.app, host="127.0.0.1", port=self.port,
                                         map=self._connections)
-        self.port = server.effective_port
+        self.port = int(server.effective_port)
         self._dispatcher = server.task_dispatcher
         self._thread = threading.Thread(target=server.run, daemon=True)
         self._thread.start()
