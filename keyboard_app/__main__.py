@@ -3,6 +3,12 @@
     python -m keyboard_app --model RUN_DIR/model [--port P] [--data-dir DIR]
         [--history FILE.jsonl] [--simulated-users N] [--host ADDRESS] [--allow-host NAME]...
         [--threads T] [--connection-limit N] [--channel-timeout S] [--cleanup-interval S]
+
+Every answer of the app is JSON. Waitress answers a few requests itself, in plain text, before
+any WSGI app runs, so no app can make them JSON: 400 for a request line, header or chunk it
+cannot parse (e.g. an invalid Content-Length), 413 for a body over `WAITRESS_MAX_BODY_BYTES`
+(bodies between the app's `MAX_BODY_BYTES` and that get the app's JSON 413), 431 for headers
+over 256 KiB, and 501 for a Transfer-Encoding other than chunked.
 """
 
 from __future__ import annotations

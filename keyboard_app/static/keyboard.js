@@ -212,7 +212,7 @@ async function sendOutbox() {
       delay = RETRY_FIRST_MS;
       showPending("");
       if (refusedBatch) setAside(batch[0], await errorOf(response));
-      else stored(batch, await response.json());
+      else stored(batch, await response.json().catch(() => null));
       continue;
     }
     showPending(`${outbox.length} not sent yet (${response ? `server error ${response.status}`
@@ -227,7 +227,7 @@ function stored(batch, answer) {
     const bubble = document.querySelector(`#thread li[data-event-id="${event.id}"]`);
     if (bubble) bubble.classList.remove("pending");
   });
-  showStats(answer.stats);
+  if (answer) showStats(answer.stats);
 }
 
 async function errorOf(response) {
