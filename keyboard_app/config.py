@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,13 +42,26 @@ class AppConfig:
         if self.reload_check_seconds <= 0:
             raise ValueError(f"reload_check_seconds must be > 0, got {self.reload_check_seconds}")
         if not self.allowed_hosts:
-            raise ValueError("allowed_hosts is empty: the app would refuse every request")
+            raise ValueError("no allowed host: the app would refuse every request")
         for host in self.allowed_hosts:
-            if not host or host != host.strip().lower() or any(c in host for c in "[]/ "):
-                raise ValueError(f"invalid allowed host {host!r}: give a lower-case name or "
-                                 "address without port or brackets, e.g. 'localhost' or '::1'")
+            _check_host_name(host)
 
     @property
     def devices(self) -> tuple[str, ...]:
         """The devices of the picker, the own device first."""
         return (OWN_DEVICE, *self.simulated_users)
+
+
+def _check_host_name(host: str) -> None:
+    """Refuses a name no `Host` header can match: with a port, brackets, upper case, or an
+    IPv6 address not in its compressed form (the one `Host: [::1]` carries)."""
+    if ":" in host:
+        try:
+            valid = str(ipaddress.IPv6Address(host)) == host
+        except ValueError:
+            valid = False
+    else:
+        valid = bool(host) and host == host.strip().lower() and not any(c in host for c in "[]/")
+    if not valid:
+        raise ValueError(f"invalid allowed host {host!r}: give a lower-case name or address "
+                         "without port or brackets, e.g. 'localhost' or '::1'")
