@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from flask import Flask, Response
 
-from flask import Flask, Request, Response
-from werkzeug.exceptions import BadRequest
-
-from keyboard_app import api, errors, pages, resources
+from keyboard_app import api, errors, hosts, pages, resources
 from keyboard_app.config import AppConfig
+from keyboard_app.json_bodies import JsonProvider, JsonRequest
 from keyboard_app.model_slot import LoadModel, load_tflite_suggester
 from keyboard_app.payloads import MAX_BODY_BYTES
 
@@ -21,20 +19,12 @@ _SECURITY_HEADERS = {
 }
 
 
-class JsonRequest(Request):
-    """Says what is wrong with a malformed JSON body (Flask only does so in debug mode)."""
-
-    def on_json_loading_failed(self, e: ValueError | None) -> Any:
-        if e is None:  # Not a JSON content type: Flask's 415 says so.
-            return super().on_json_loading_failed(e)
-        raise BadRequest(f"malformed JSON body: {e}")
-
-
 def create_app(config: AppConfig, *, load_model: LoadModel | None = None) -> Flask:
     """Builds the keyboard app.
 
     Args:
-        config: Where the model and the device data are, and the picker's devices.
+        config: Where the model and the device data are, the picker's devices, the host
+            names the app answers under.
         load_model: Loads an export directory into a `Suggester`; by default its TFLite model.
 
     Raises:
@@ -42,9 +32,11 @@ def create_app(config: AppConfig, *, load_model: LoadModel | None = None) -> Fla
     """
     app = Flask(__name__)
     app.request_class = JsonRequest
+    app.json = JsonProvider(app)
     app.config.update(MAX_CONTENT_LENGTH=MAX_BODY_BYTES)
     resources.init_app(app, config, load_model or load_tflite_suggester)
     errors.init_app(app)
+    hosts.init_app(app, config.allowed_hosts)
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
 

@@ -7,7 +7,7 @@ import logging
 from flask import Flask, jsonify
 from werkzeug.exceptions import HTTPException
 
-from keyboard_app.payloads import InvalidPayloadError, TextTooLongError
+from keyboard_app.payloads import InvalidPayloadError, PayloadTooLargeError
 
 logger = logging.getLogger(__name__)
 
@@ -25,8 +25,8 @@ def init_app(app: Flask) -> None:
     def invalid_payload(error: InvalidPayloadError):
         return _error(str(error), 400)
 
-    @app.errorhandler(TextTooLongError)
-    def text_too_long(error: TextTooLongError):
+    @app.errorhandler(PayloadTooLargeError)
+    def payload_too_large(error: PayloadTooLargeError):
         return _error(str(error), 413)
 
     @app.errorhandler(Exception)

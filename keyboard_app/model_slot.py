@@ -23,6 +23,9 @@ from model.suggest import Suggester
 logger = logging.getLogger(__name__)
 
 LoadModel = Callable[[Path], Suggester]
+# Contexts whose logits the served model keeps: a vocabulary's worth of floats each (16 KB at
+# 4,000 words), so 16 MB at most, for many users typing at once.
+CACHED_CONTEXTS = 1024
 
 
 class ModelSlot:
@@ -77,7 +80,8 @@ class ModelSlot:
 
 
 def load_tflite_suggester(path: Path) -> Suggester:
-    """Loads an export through its TFLite model, the fastest correct path (imports TF)."""
+    """Loads an export through its TFLite model, the fastest correct path (imports TF), with
+    the logits of recent contexts cached: one network call per word typed, not per key."""
     from model.serving import load_suggester  # Deferred: TensorFlow takes seconds to import.
 
-    return load_suggester(path)
+    return load_suggester(path, cached_contexts=CACHED_CONTEXTS)

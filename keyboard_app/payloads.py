@@ -4,6 +4,10 @@ Limits (documented for clients; the app answers 413 beyond them):
     MAX_TEXT_CHARS       characters of typed text in a suggest request or a message
     MAX_EVENTS           events in one `POST /api/events`
     MAX_BODY_BYTES       bytes of any request body
+
+Every string is checked to be well-formed Unicode: JSON's `\\ud800` escapes (and a UTF-8 body's
+encoded surrogates) decode to lone surrogates, which no UTF-8 store can hold; they are refused
+with 400 here, naming the field, instead of failing later in the store.
 """
 
 from __future__ import annotations
@@ -25,8 +29,8 @@ class InvalidPayloadError(ValueError):
     """The body is not what the endpoint expects (answered with 400)."""
 
 
-class TextTooLongError(ValueError):
-    """Typed text is over `MAX_TEXT_CHARS` (answered with 413)."""
+class PayloadTooLargeError(ValueError):
+    """Typed text is over `MAX_TEXT_CHARS`, or a batch over `MAX_EVENTS` (answered with 413)."""
 
 
 _EXPECTED = {dict: "an object", list: "an array", str: "a string", int: "an integer"}
@@ -45,15 +49,27 @@ def _field(payload: dict[str, Any], key: str, expected: type, where: str) -> Any
     # bool is an int in Python, but true is not a number in JSON.
     if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
         raise InvalidPayloadError(f'{where}: "{key}" must be {_EXPECTED[expected]}, '
-                             f"got {_type_name(value)}")
+                                  f"got {_type_name(value)}")
+    if expected is str:
+        _check_unicode(value, f'{where}: "{key}"')
     return value
+
+
+def _check_unicode(text: str, what: str) -> None:
+    """Refuses a string holding a lone surrogate (not encodable as UTF-8)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as error:
+        raise InvalidPayloadError(f"{what} is not well-formed Unicode: lone surrogate "
+                                  f"U+{ord(text[error.start]):04X} at character "
+                                  f"{error.start}") from None
 
 
 def _text(payload: dict[str, Any], key: str, where: str) -> str:
     text = _field(payload, key, str, where)
     if len(text) > MAX_TEXT_CHARS:
-        raise TextTooLongError(f'{where}: "{key}" has {len(text)} characters; the limit is '
-                          f"{MAX_TEXT_CHARS}")
+        raise PayloadTooLargeError(f'{where}: "{key}" has {len(text)} characters; the limit '
+                                   f"is {MAX_TEXT_CHARS}")
     return text
 
 
@@ -76,15 +92,16 @@ def parse_device_choice(payload: Any) -> str:
 def _event_id(event: dict[str, Any], key: str, where: str) -> str:
     value = _field(event, key, str, where)
     if not EVENT_ID_PATTERN.fullmatch(value):
-        raise InvalidPayloadError(f'{where}: "{key}" must be 1-64 characters of A-Z, a-z, 0-9, '
-                             "'_' or '-'")
+        raise InvalidPayloadError(f'{where}: "{key}" must be 1-64 characters of A-Z, a-z, '
+                                  "0-9, '_' or '-'")
     return value
 
 
 def _word(value: Any, where: str) -> str:
     if not isinstance(value, str) or not 0 < len(value) <= MAX_WORD_CHARS:
         raise InvalidPayloadError(f"{where}: a suggestion must be a string of 1-{MAX_WORD_CHARS} "
-                             "characters")
+                                  "characters")
+    _check_unicode(value, f"{where}: a suggestion")
     return value
 
 
@@ -130,16 +147,18 @@ def parse_events(payload: Any) -> list[Event]:
     Message: `id`, `text`.
     """
     events = _field(_object(payload, "body"), "events", list, "body")
-    if not 0 < len(events) <= MAX_EVENTS:
-        raise InvalidPayloadError(f'body: "events" must hold 1-{MAX_EVENTS} events, '
-                             f"got {len(events)}")
+    if not events:
+        raise InvalidPayloadError(f'body: "events" must hold 1-{MAX_EVENTS} events, got 0')
+    if len(events) > MAX_EVENTS:
+        raise PayloadTooLargeError(f'body: "events" holds {len(events)} events; the limit is '
+                                   f"{MAX_EVENTS}")
     parsed = []
     for index, event in enumerate(events):
         where = f"events[{index}]"
         event = _object(event, where)
         kind = _field(event, "type", str, where)
         if kind not in _PARSERS:
-            raise InvalidPayloadError(f'{where}: unknown "type" {kind[:40]!r}; expected one of '
-                                 f"{', '.join(_PARSERS)}")
+            raise InvalidPayloadError(f'{where}: unknown "type" {kind[:40]!r}; expected one '
+                                      f"of {', '.join(_PARSERS)}")
         parsed.append(_PARSERS[kind](event, where))
     return parsed

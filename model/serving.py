@@ -10,7 +10,7 @@ import tensorflow as tf
 
 from model.config import ModelConfig
 from model.export import TFLITE_FILE, VOCAB_FILE, ExportInfo, read_export_info
-from model.suggest import Suggester
+from model.suggest import ContextCache, Suggester
 from model.vocab import PAD_ID, Vocabulary
 
 
@@ -64,8 +64,16 @@ class TFLiteScorer:
             "logits"][0]
 
 
-def load_suggester(path: str | os.PathLike) -> Suggester:
-    """Loads an export (a `RUN_DIR/model` symlink or a version directory) for serving."""
+def load_suggester(path: str | os.PathLike, *, cached_contexts: int = 0) -> Suggester:
+    """Loads an export (a `RUN_DIR/model` symlink or a version directory) for serving.
+
+    Args:
+        path: The export.
+        cached_contexts: Keep the logits of this many recent contexts (`ContextCache`);
+            0 runs the network on every call, as a benchmark of the model itself needs.
+    """
     info = read_export_info(path)
-    return Suggester(Vocabulary.load(info.directory / VOCAB_FILE), TFLiteScorer(info),
+    scorer = TFLiteScorer(info)
+    return Suggester(Vocabulary.load(info.directory / VOCAB_FILE),
+                     ContextCache(scorer, cached_contexts) if cached_contexts else scorer,
                      max_words=info.model_config.max_words, version=info.version)

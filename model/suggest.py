@@ -7,6 +7,7 @@ without TensorFlow and serving can use whichever runtime is fastest.
 from __future__ import annotations
 
 import bisect
+import functools
 from typing import Protocol
 
 import numpy as np
@@ -19,6 +20,31 @@ from model.vocab import NUM_SPECIAL_TOKENS, Vocabulary
 class NextWordScorer(Protocol):
     def __call__(self, context_ids: np.ndarray) -> np.ndarray:
         """Returns one logit per vocabulary id for the word after `context_ids`."""
+
+
+class ContextCache:
+    """A `NextWordScorer` that keeps the logits of the last `size` contexts it scored.
+
+    While a word is typed, each keystroke asks about the same context (the words before it)
+    with a longer prefix: with this cache the network runs once per word, not once per
+    keystroke, and users typing the same words share results. Exact, since the logits depend
+    on the context ids only. Thread-safe (`functools.lru_cache`; two threads missing the same
+    context at once may both score it). The logits returned are shared and read-only.
+    """
+
+    def __init__(self, scorer: NextWordScorer, size: int):
+        if size < 1:
+            raise ValueError(f"size must be >= 1, got {size}")
+        self._scorer = scorer
+        self._score_key = functools.lru_cache(maxsize=size)(self._score_context)
+
+    def _score_context(self, key: bytes) -> np.ndarray:
+        logits = np.array(self._scorer(np.frombuffer(key, dtype=np.int32)))
+        logits.setflags(write=False)
+        return logits
+
+    def __call__(self, context_ids: np.ndarray) -> np.ndarray:
+        return self._score_key(np.ascontiguousarray(context_ids, dtype=np.int32).tobytes())
 
 
 class PrefixIndex:

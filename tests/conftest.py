@@ -79,3 +79,51 @@ def live_server():
     for server, thread in servers:
         server.close()
         thread.join(timeout=5)
+
+
+# --- The keyboard app without TensorFlow: a real export whose network is numpy. ---
+
+def load_numpy_suggester(directory):
+    """Loads an export's vocabulary and version with a fixed numpy network in place of its
+    TFLite model: everything the app does around the model, without importing TensorFlow."""
+    import numpy as np
+
+    from model.export import VOCAB_FILE, read_export_info
+    from model.suggest import Suggester
+    from model.vocab import Vocabulary
+
+    info = read_export_info(directory)
+    vocab = Vocabulary.load(info.directory / VOCAB_FILE)
+    base = np.linspace(1.0, 0.0, vocab.size, dtype=np.float32)
+
+    def scorer(context_ids):  # The next word depends on the last one, deterministically.
+        return np.roll(base, int(context_ids[-1]) if len(context_ids) else 0)
+
+    return Suggester(vocab, scorer, max_words=info.model_config.max_words,
+                     version=info.version)
+
+
+@pytest.fixture
+def fast_app_config(tmp_path):
+    """An app config on a tiny export written without TF, and an empty data directory."""
+    import numpy as np
+
+    from keyboard_app.config import AppConfig
+    from model.config import ModelConfig
+    from model.export import write_export
+    from model.vocab import Vocabulary
+
+    vocab = Vocabulary(TINY_VOCAB_WORDS)
+    config = ModelConfig(vocab_size=vocab.size, embedding_dim=2, lstm_units=2, max_words=6)
+    write_export(tmp_path / "run", model_config=config, vocab=vocab,
+                 weights={"w": np.zeros(1)}, tflite_model=b"", label="r0001")
+    return AppConfig(model_path=tmp_path / "run" / "model", data_dir=tmp_path / "devices",
+                     simulated_users=("u1", "u2"))
+
+
+@pytest.fixture
+def fast_app(fast_app_config):
+    """The keyboard app on `fast_app_config`, suggesting with `load_numpy_suggester`."""
+    from keyboard_app.app import create_app
+
+    return create_app(fast_app_config, load_model=load_numpy_suggester)

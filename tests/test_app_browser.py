@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import sqlite3
+import threading
 from pathlib import Path
 
 import pytest
+import waitress
 from playwright.sync_api import expect, sync_playwright
+from waitress import wasyncore
 
+from data.device_logs import Message
 from keyboard_app.app import create_app
+from keyboard_app.payloads import MAX_TEXT_CHARS
+from keyboard_app.resources import resources
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
@@ -77,3 +83,153 @@ def test_typing_tapping_a_suggestion_and_sending_lands_in_the_devices_log(
     expect(page.locator("#stat-messages")).to_have_text("0")
     expect(page.locator("#thread li")).to_have_count(0)
     assert page.input_value("#message") == ""
+
+
+# --- Nothing typed is lost: bad characters, a stopped server, a reload, an early start ------
+
+class RestartableServer:
+    """The app under waitress on one loopback port, stopped and started again at will."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+        self.port = 0
+        self._connections: dict = {}
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/"
+
+    def start(self) -> None:
+        self._connections = {}  # Waitress's socket map: the listener and every connection.
+        server = waitress.create_server(self.app, host="127.0.0.1", port=self.port,
+                                        map=self._connections)
+        self.port = int(server.effective_port)
+        self._dispatcher = server.task_dispatcher
+        self._thread = threading.Thread(target=server.run, daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Closes the listener and every open connection, as a stopped process would."""
+        self._dispatcher.shutdown()
+        wasyncore.close_all(self._connections)
+        self._thread.join(timeout=5)
+
+
+@pytest.fixture
+def server(fast_app):
+    server = RestartableServer(fast_app)
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def page(browser, server):
+    page = browser.new_page(viewport={"width": 1000, "height": 840})
+    page.goto(server.url)
+    expect(page.locator("#stat-messages")).to_have_text("0")  # The panel arrived.
+    yield page
+    page.close()
+
+
+def stored_texts(config) -> list[str]:
+    path = config.data_dir / "me.sqlite3"
+    return [text for (text,) in rows(path, "SELECT text FROM messages ORDER BY id")]
+
+
+def test_the_on_screen_backspace_deletes_a_whole_emoji_and_both_messages_are_stored(
+        page, fast_app_config):
+    page.keyboard.type("hi 👍")
+    page.click('[data-action="backspace"]')
+    assert page.input_value("#message") == "hi "
+    page.keyboard.type("👨‍👩‍👧")  # One grapheme of five code points.
+    page.click('[data-action="backspace"]')
+    assert page.input_value("#message") == "hi "
+
+    page.click('[data-action="send"]')
+    page.keyboard.type("ok")
+    page.click('[data-action="send"]')
+
+    expect(page.locator("#stat-messages")).to_have_text("2")
+    assert stored_texts(fast_app_config) == ["hi", "ok"]
+
+
+def test_an_event_the_server_refuses_is_set_aside_with_a_notice_and_the_queue_goes_on(
+        page, fast_app_config):
+    too_long = "a" * (MAX_TEXT_CHARS + 1)  # The page cannot type it; a stale client could.
+    page.evaluate("text => log({type: 'message', id: 'stale1', text})", too_long)
+    page.keyboard.type("ok")
+    page.keyboard.press("Enter")
+
+    expect(page.locator("#stat-messages")).to_have_text("1")
+    expect(page.locator("#notice")).to_be_visible()
+    expect(page.locator("#notice-text")).to_contain_text("the limit is 2000")
+    assert stored_texts(fast_app_config) == ["ok"]
+    page.reload()  # Set aside, not forgotten, until dismissed.
+    expect(page.locator("#notice")).to_be_visible()
+    page.click("#notice-dismiss")
+    expect(page.locator("#notice")).to_be_hidden()
+
+
+def test_a_message_sent_while_the_server_is_stopped_is_stored_when_it_is_back(
+        page, server, fast_app_config):
+    server.stop()
+    page.keyboard.type("are you there")
+    page.keyboard.press("Enter")
+
+    expect(page.locator("#pending")).to_contain_text("not sent yet")
+    expect(page.locator("#thread li.pending")).to_have_text("are you there")
+    assert "are you there" in page.evaluate("localStorage.getItem('keyboard.outbox.me')")
+    server.start()
+
+    expect(page.locator("#stat-messages")).to_have_text("1", timeout=15_000)
+    expect(page.locator("#thread li.pending")).to_have_count(0)
+    assert stored_texts(fast_app_config) == ["are you there"]
+
+
+def test_a_message_not_yet_sent_survives_a_reload_and_is_stored_once(page, fast_app_config):
+    page.route("**/api/events", lambda route: route.abort())  # The server is unreachable.
+    page.keyboard.type("see you soon")
+    page.keyboard.press("Enter")
+    expect(page.locator("#pending")).to_contain_text("not sent yet")
+    page.unroute("**/api/events")
+
+    page.reload()
+
+    expect(page.locator("#stat-messages")).to_have_text("1")
+    expect(page.locator("#thread li")).to_have_text(["see you soon"])
+    assert stored_texts(fast_app_config) == ["see you soon"]
+    assert page.evaluate("JSON.parse(localStorage.getItem('keyboard.outbox.me'))") == []
+
+
+def test_keys_typed_before_the_panel_arrives_are_kept(browser, server):
+    resources(server.app).store.device("me").record([Message("m0", text="earlier")])
+    page = browser.new_page()
+    held = []
+    page.route("**/api/device", lambda route: held.append(route))  # Answered after typing.
+    page.goto(server.url)
+
+    page.keyboard.type("did you see the ")
+    held[0].continue_()
+
+    expect(page.locator("#thread li")).to_have_text(["earlier"])  # The panel arrived.
+    assert page.input_value("#message") == "did you see the "
+    page.close()
+
+
+def test_a_page_under_a_foreign_host_name_gets_nothing(server):
+    rules = "--host-resolver-rules=MAP evil.test 127.0.0.1"  # DNS rebinding, in effect.
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM),
+                                             args=[*CHROMIUM_ARGS, rules])
+        page = browser.new_page()
+        response = page.goto(f"http://evil.test:{server.port}/")
+        # The rebinding page's own script reads "its" API, same-origin.
+        api = page.evaluate("fetch('/api/device').then(async r => [r.status, await r.json()])")
+
+        assert response.status == 421 and "does not answer for host" in response.json()["error"]
+        assert api[0] == 421 and list(api[1]) == ["error"]
+        assert page.context.cookies() == []
+        assert page.locator("#message").count() == 0
+        browser.close()

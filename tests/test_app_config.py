@@ -36,3 +36,10 @@ def test_the_busiest_users_with_valid_device_ids_are_offered(tiny_world, tmp_pat
 
     assert busiest_users(path, 2) == ("u1", "u2")
     assert busiest_users(path, 1) == ("u1",)
+
+
+@pytest.mark.parametrize("hosts", [(), ("Localhost",), ("[::1]",), ("localhost:8000",), ("",),
+                                   ("0:0:0:0:0:0:0:1",), (" localhost",)])
+def test_allowed_hosts_must_be_lower_case_names_without_port(hosts):
+    with pytest.raises(ValueError, match="allowed host"):
+        AppConfig(Path("m"), Path("d"), allowed_hosts=hosts)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from model.suggest import PrefixIndex, Suggester, top_words
+from model.suggest import ContextCache, PrefixIndex, Suggester, top_words
 from model.vocab import BOS_ID, NUM_SPECIAL_TOKENS, Vocabulary
 
 WORDS = ["make", "many", "map", "to", "how", "bread", "the"]
@@ -78,3 +78,31 @@ def test_top_words_breaks_ties_by_lower_id():
     logits = np.array([0.0, 5.0, 5.0, 1.0, 5.0])
 
     assert top_words(logits, np.array([4, 2, 3, 1]), 2) == [1, 2]
+
+
+def test_the_context_cache_scores_each_context_once_and_answers_the_same():
+    scorer = RecordingScorer({"make": 3.0, "many": 2.0, "map": 1.0, "bread": 4.0})
+    plain = Suggester(VOCAB, scorer, max_words=5, version="v1")
+    cached = Suggester(VOCAB, ContextCache(scorer, size=2), max_words=5, version="v1")
+    texts = ["how to m", "how to ma", "how to man", "how to ", "how ", "how to ma"]
+
+    expected = [plain.suggest(text) for text in texts]
+    scorer.contexts.clear()
+
+    assert [cached.suggest(text) for text in texts] == expected
+    how_to, how = [BOS_ID, VOCAB.id_of("how"), VOCAB.id_of("to")], [BOS_ID, VOCAB.id_of("how")]
+    assert scorer.contexts == [how_to, how]  # "how to ma" again: still one of the last 2.
+
+
+def test_the_context_cache_forgets_the_least_recent_context_and_shares_read_only_logits():
+    scorer = RecordingScorer({})
+    cache = ContextCache(scorer, size=1)
+
+    first = cache(np.array([1, 4], dtype=np.int32))
+    cache(np.array([1, 5], dtype=np.int64))
+    cache(np.array([1, 4]))
+
+    assert scorer.contexts == [[1, 4], [1, 5], [1, 4]]
+    assert not first.flags.writeable
+    with pytest.raises(ValueError, match="size must be >= 1"):
+        ContextCache(scorer, size=0)

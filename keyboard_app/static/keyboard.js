@@ -5,7 +5,11 @@ const CSRF_HEADERS = { "Content-Type": "application/json", "X-Keyboard-Request":
 const STRIP_ORDER = [1, 0, 2]; // Slot of the best, second and third word: best in the middle.
 const PARTIAL_WORD = /[\p{L}\p{N}']+$/u;
 const SENTENCE_START = /(^|[.!?]\s+)$/;
-const RETRY_MS = 1000;
+const MAX_BATCH = 100; // Events per request: the API's MAX_EVENTS.
+const RETRY_FIRST_MS = 500; // After a 5xx or a network failure; doubled up to RETRY_MAX_MS.
+const RETRY_MAX_MS = 8000;
+const GRAPHEMES = typeof Intl !== "undefined" && Intl.Segmenter
+  ? new Intl.Segmenter(undefined, { granularity: "grapheme" }) : null;
 
 const message = document.getElementById("message");
 const strip = document.getElementById("strip");
@@ -16,12 +20,20 @@ let shifted = false;
 let latestRequest = 0; // Sequence number of the newest suggest request.
 let inFlight = null; // AbortController of the pending suggest request.
 let shown = null; // {impressionId, words by slot} of the strip on screen.
-const outbox = []; // Events not yet stored by the server.
-let flushing = false;
+// The device this page shows (its cookie is set): events are queued and kept per device.
+let device = document.body.dataset.device;
+let outbox = loadEvents("outbox"); // Not yet stored by the server, oldest first.
+let refused = loadEvents("refused"); // Refused by the server (4xx): set aside, shown.
+let flushing = null; // The running flush, if any.
 
 function eventId() {
   const bytes = crypto.getRandomValues(new Uint8Array(16));
   return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+// A lone surrogate (half an emoji) cannot be stored: the server refuses it; replace it.
+function wellFormed(text) {
+  return text.toWellFormed ? text.toWellFormed() : text;
 }
 
 async function postJson(url, body, headers = { "Content-Type": "application/json" }, signal) {
@@ -31,7 +43,7 @@ async function postJson(url, body, headers = { "Content-Type": "application/json
 }
 
 function textBeforeCaret() {
-  return message.value.slice(0, message.selectionStart);
+  return wellFormed(message.value.slice(0, message.selectionStart));
 }
 
 // --- Suggestions ---------------------------------------------------------------------------
@@ -98,10 +110,21 @@ function typeKey(key) {
   insertAt(message.value.slice(0, start), message.value.slice(end), character);
 }
 
+// Where the character a backspace at `index` deletes starts: a whole grapheme cluster (an
+// emoji with its modifiers, a letter with its accents), else at least a whole code point.
+function characterStart(text, index) {
+  if (index === 0) return 0;
+  if (GRAPHEMES) return GRAPHEMES.segment(text).containing(index - 1).index;
+  const low = text.charCodeAt(index - 1);
+  const high = index > 1 ? text.charCodeAt(index - 2) : 0;
+  const pair = low >= 0xdc00 && low <= 0xdfff && high >= 0xd800 && high <= 0xdbff;
+  return index - (pair ? 2 : 1);
+}
+
 function backspace() {
   const start = message.selectionStart;
   const end = message.selectionEnd;
-  const from = start === end ? Math.max(0, start - 1) : start;
+  const from = start === end ? characterStart(message.value, start) : start;
   insertAt(message.value.slice(0, from), message.value.slice(end), "");
 }
 
@@ -117,36 +140,129 @@ function setShift(on) {
 }
 
 function send() {
-  const text = message.value.trim();
+  const text = wellFormed(message.value).trim();
   if (!text) return;
-  log({ type: "message", id: eventId(), text });
-  addBubble(text);
+  const id = eventId();
+  log({ type: "message", id, text });
+  addBubble(text, id);
   message.value = "";
   afterEdit();
 }
 
 // --- The device's log ------------------------------------------------------------------------
+// Every event goes to the outbox, kept in localStorage per device until the server stored
+// it: a reload or a server restart loses nothing, and client-made ids make resending safe.
+
+function storageKey(kind, owner = device) {
+  return `keyboard.${kind}.${owner}`;
+}
+
+function loadEvents(kind) {
+  try {
+    return JSON.parse(localStorage.getItem(storageKey(kind))) || [];
+  } catch (error) {
+    return [];
+  }
+}
+
+function saveEvents(kind, events) {
+  try {
+    localStorage.setItem(storageKey(kind), JSON.stringify(events));
+  } catch (error) {
+    // Storage full or disabled: the events stay queued in memory.
+  }
+}
 
 function log(event) {
   outbox.push(event);
+  saveEvents("outbox", outbox);
   flush();
 }
 
-// Sends queued events in order; a failed batch is retried (event ids make that idempotent).
-async function flush() {
-  if (flushing) return;
-  flushing = true;
+// Sends the outbox in order, whoever calls; resolves once it is empty.
+function flush() {
+  if (!flushing) flushing = sendOutbox().finally(() => { flushing = null; });
+  return flushing;
+}
+
+// A batch the server refuses (4xx) is resent one event at a time, so the good events are
+// stored and each refused one is set aside with a notice; 5xx answers and network failures
+// are retried with growing pauses, keeping the order.
+async function sendOutbox() {
+  let delay = RETRY_FIRST_MS;
+  let singles = 0; // Events to send one at a time, after a refused batch.
   while (outbox.length) {
-    const batch = outbox.slice(0, 100);
+    const batch = outbox.slice(0, singles > 0 ? 1 : MAX_BATCH);
+    let response = null;
     try {
-      const answer = await postJson("/api/events", { events: batch }, CSRF_HEADERS);
-      outbox.splice(0, batch.length);
-      showStats(answer.stats);
+      response = await fetch("/api/events", {
+        method: "POST", headers: CSRF_HEADERS, body: JSON.stringify({ events: batch }) });
     } catch (error) {
-      await new Promise((resolve) => setTimeout(resolve, RETRY_MS));
+      // No answer: retried below.
     }
+    const refusedBatch = response !== null && response.status >= 400 && response.status < 500;
+    if (refusedBatch && batch.length > 1) {
+      singles = batch.length;
+      continue;
+    }
+    if (refusedBatch || (response && response.ok)) {
+      outbox.splice(0, batch.length);
+      saveEvents("outbox", outbox);
+      singles = Math.max(0, singles - 1);
+      delay = RETRY_FIRST_MS;
+      showPending("");
+      if (refusedBatch) setAside(batch[0], await errorOf(response));
+      else stored(batch, await response.json().catch(() => null));
+      continue;
+    }
+    showPending(`${outbox.length} not sent yet (${response ? `server error ${response.status}`
+      : "no connection"}); retrying`);
+    await new Promise((resolve) => setTimeout(resolve, delay));
+    delay = Math.min(2 * delay, RETRY_MAX_MS);
   }
-  flushing = false;
+}
+
+function stored(batch, answer) {
+  batch.filter((event) => event.type === "message").forEach((event) => {
+    const bubble = document.querySelector(`#thread li[data-event-id="${event.id}"]`);
+    if (bubble) bubble.classList.remove("pending");
+  });
+  if (answer) showStats(answer.stats);
+}
+
+async function errorOf(response) {
+  try {
+    return (await response.json()).error;
+  } catch (error) {
+    return `status ${response.status}`;
+  }
+}
+
+function setAside(event, reason) {
+  refused.push({ event, reason });
+  saveEvents("refused", refused);
+  showRefused();
+}
+
+function showPending(status) {
+  document.getElementById("pending").textContent = status;
+}
+
+// The refused messages' texts stay on screen, to copy, until dismissed.
+function showRefused() {
+  const notice = document.getElementById("notice");
+  notice.hidden = refused.length === 0;
+  const texts = refused.filter((item) => item.event.type === "message")
+    .map((item) => `“${item.event.text}” (${item.reason})`);
+  document.getElementById("notice-text").textContent =
+    `The server refused ${refused.length} event${refused.length === 1 ? "" : "s"}`
+    + (texts.length ? `, set aside here: ${texts.join("; ")}` : ": set aside.");
+}
+
+function dismissRefused() {
+  refused = [];
+  saveEvents("refused", refused);
+  showRefused();
 }
 
 function showStats(stats) {
@@ -157,27 +273,48 @@ function showStats(stats) {
     `${(100 * stats.click_through_rate).toFixed(1)}%`;
 }
 
-function addBubble(text) {
+// A bubble of a message still queued (`eventId` given) looks pending until it is stored.
+function addBubble(text, eventId) {
   const bubble = document.createElement("li");
   bubble.textContent = text;
+  if (eventId) {
+    bubble.dataset.eventId = eventId;
+    bubble.classList.add("pending");
+  }
   const thread = document.getElementById("thread");
   thread.append(bubble);
   thread.scrollTop = thread.scrollHeight;
 }
 
-function showDevice(state) {
+// The device's panel and thread (stored messages, then the ones still queued); the message
+// being typed is left alone.
+function showPanel(state) {
   document.getElementById("device").value = state.device;
   document.getElementById("model-version").textContent = state.model_version;
   document.getElementById("thread").replaceChildren();
   state.messages.forEach((stored) => addBubble(stored.text));
+  outbox.filter((event) => event.type === "message")
+    .forEach((event) => addBubble(event.text, event.id));
   showStats(state.stats);
-  message.value = "";
-  afterEdit();
+  showRefused();
 }
 
-async function chooseDevice(device) {
-  await flush(); // The pending events belong to the device they happened on.
-  showDevice(await postJson("/api/device", { device }, CSRF_HEADERS));
+async function chooseDevice(chosen) {
+  await flush(); // The queued events belong to the device they happened on.
+  let state;
+  try {
+    state = await postJson("/api/device", { device: chosen }, CSRF_HEADERS);
+  } catch (error) {
+    document.getElementById("device").value = device;
+    return;
+  }
+  device = state.device;
+  outbox = loadEvents("outbox");
+  refused = loadEvents("refused");
+  showPanel(state);
+  message.value = "";
+  afterEdit();
+  flush();
 }
 
 // --- Wiring ----------------------------------------------------------------------------------
@@ -212,6 +349,11 @@ document.getElementById("composer").addEventListener("submit", (event) => {
 document.getElementById("device").addEventListener("change", (event) => {
   chooseDevice(event.target.value);
 });
+document.getElementById("notice-dismiss").addEventListener("click", dismissRefused);
 
-fetch("/api/device").then((response) => response.json()).then(showDevice);
+// Keys typed before the panel arrives stay in the message box; queued events from an earlier
+// visit are sent once the panel has shown them.
+fetch("/api/device").then((response) => response.json()).then(showPanel)
+  .catch(() => showRefused()).finally(flush);
 message.focus();
+afterEdit();
