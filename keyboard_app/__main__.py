@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import ipaddress
-import json
 import logging
 import os
 import sys
@@ -30,7 +29,7 @@ from keyboard_app.config import LOOPBACK_HOSTS, AppConfig
 from keyboard_app.payloads import MAX_BODY_BYTES
 from keyboard_app.resources import resources
 from keyboard_app.simulated_users import busiest_users
-from model.export import ExportError
+from model.export import ExportError, read_export_info
 
 HOST = "127.0.0.1"  # Loopback by default: the typed text never leaves the machine.
 _WILDCARD_ADDRESSES = ("0.0.0.0", "::")  # Bind addresses that name no host.
@@ -51,7 +50,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="where each device's SQLite log is kept (default: runs/devices)")
     parser.add_argument("--history", type=Path,
                         help="typing histories (JSONL) to pick the simulated users from; "
-                             "default: the data the run was trained on, if its config says")
+                             "default: the data the export was trained on, if it still exists")
     parser.add_argument("--simulated-users", type=int, default=4,
                         help="how many users of the history the device picker offers")
     parser.add_argument("--host", default=HOST,
@@ -96,10 +95,10 @@ def create_server(app: Flask, args: argparse.Namespace) -> BaseWSGIServer:
 
 
 def training_data(model_path: Path) -> Path | None:
-    """The history file a run was trained on, per `RUN_DIR/config.json`, if it still exists."""
+    """The history file the export was trained on (its metadata's `data`), if it still exists."""
     try:
-        data = json.loads((model_path.parent / "config.json").read_text(encoding="utf-8"))["data"]
-    except (OSError, ValueError, KeyError, TypeError):
+        data = read_export_info(model_path).metadata.get("data")
+    except ExportError:
         return None
     return Path(data) if isinstance(data, str) and Path(data).is_file() else None
 

@@ -109,7 +109,7 @@ def train(workspace: Workspace) -> dict[str, Any]:
         label=f"r{len(history):04d}",
         metadata={"rounds": len(history), "top1_recall": final_eval.top1_recall,
                   "top3_recall": final_eval.top3_recall, "data_sha256": workspace.data_sha256,
-                  "seed": config.seed})
+                  "data": str(workspace.data_path.resolve()), "seed": config.seed})
     backdoor = (backdoor_success(
         keras_logits_fn(keras_model), workspace.eval_texts, workspace.vocab,
         trigger_words=config.attack.trigger_words, target=config.attack.target_word,
