@@ -87,6 +87,7 @@ bench: setup
 	$(PY) -m benchmarks.round_vs_central
 	$(PY) -m benchmarks.aggregators
 	$(PY) -m benchmarks.suggest_latency --model $(DEMO_RUN)/model
+	$(PY) -m benchmarks.suggest_load --model $(DEMO_RUN)/model
 
 clean-demo:
 	rm -rf $(DEMO_DIR)
