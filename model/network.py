@@ -50,6 +50,16 @@ def build_model(config: ModelConfig, *, seed: int) -> tf.keras.Model:
     return tf.keras.Model(inputs=ids, outputs=logits, name="cifg_next_word")
 
 
+def logits_at(model: tf.keras.Model, ids: tf.Tensor, positions: tf.Tensor) -> tf.Tensor:
+    """The logits `[batch, V]` of `model` (from `build_model`) at one position per row of `ids`.
+
+    Runs the output layer on those positions only: it holds the largest matrix of the network,
+    so scoring every position of a padded context would be most of a keystroke's work.
+    """
+    states = model.get_layer("rnn")(model.get_layer("embedding")(ids), training=False)
+    return model.get_layer("tied_logits")(tf.gather(states, positions, axis=1, batch_dims=1))
+
+
 def next_word_loss() -> tf.keras.losses.Loss:
     """Cross-entropy over every real target (words and EOS); padding is ignored."""
     return tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True, ignore_class=PAD_ID)

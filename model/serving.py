@@ -10,6 +10,7 @@ import tensorflow as tf
 
 from model.config import ModelConfig
 from model.export import TFLITE_FILE, VOCAB_FILE, ExportInfo, read_export_info
+from model.network import logits_at
 from model.suggest import ContextCache, Suggester
 from model.vocab import PAD_ID, Vocabulary
 
@@ -18,15 +19,15 @@ def to_tflite(model: tf.keras.Model, config: ModelConfig) -> bytes:
     """Converts `model` to a TFLite function `(ids[1, L], last_index[1]) -> logits[1, V]`.
 
     Inputs are padded to the fixed length L = `config.sequence_length`; the network is causal,
-    so padding after `last_index` does not change the logits read there.
+    so padding after `last_index` does not change the logits read there. Only that position is
+    scored (`model.network.logits_at`).
     """
     length = config.sequence_length
 
     @tf.function(input_signature=[tf.TensorSpec([1, length], tf.int32, name="ids"),
                                   tf.TensorSpec([1], tf.int32, name="last_index")])
     def next_word_logits(ids, last_index):
-        logits = model(ids, training=False)
-        return {"logits": tf.gather(logits, last_index, axis=1, batch_dims=1)}
+        return {"logits": logits_at(model, ids, last_index)}
 
     converter = tf.lite.TFLiteConverter.from_concrete_functions(
         [next_word_logits.get_concrete_function()], model)
