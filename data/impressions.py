@@ -173,9 +173,22 @@ def parse_impression(
     )  # fmt: skip
 
 
+@dataclass(frozen=True)
+class LoadedImpressions:
+    """What `read_impressions` found.
+
+    Attributes:
+        impressions: The good impressions, in file order.
+        problems: ``FILE:LINE: what is wrong`` for every skipped line (empty unless skip_bad).
+    """
+
+    impressions: list[ImpressionRecord]
+    problems: list[str]
+
+
 def read_impressions(
     path: PathLike, *, skip_bad: bool = False, candidates: Optional[Collection[str]] = None
-) -> list[ImpressionRecord]:
+) -> LoadedImpressions:
     """Reads an impression log; blank lines are ignored.
 
     Args:
@@ -184,7 +197,7 @@ def read_impressions(
         candidates: If given, refuse candidates not in it (see `parse_impression`).
 
     Returns:
-        The impressions in file order.
+        The impressions in file order and the problems of skipped lines.
 
     Raises:
         FileNotFoundError: No such file.
@@ -218,7 +231,7 @@ def read_impressions(
     if not impressions:
         raise ValueError(f"{name}: no impressions; expected one JSON object per line like "
                          f"{_EXAMPLE_LINE}")
-    return impressions
+    return LoadedImpressions(impressions, problems)
 
 
 def write_impressions(path: PathLike, impressions: Iterable[ImpressionRecord]) -> int:

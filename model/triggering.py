@@ -25,7 +25,7 @@ import math
 import os
 import zlib
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -67,10 +67,22 @@ class TriggeringConfig:
 
 @dataclass(frozen=True)
 class PastImpression:
-    """One earlier impression of the same user, as the history features see it."""
+    """One earlier impression of the same user, as the history features see it.
+
+    Attributes:
+        candidate: The query shown.
+        clicked: Whether it was tapped.
+        content_words: The candidate's words that say what it is about (derived).
+    """
 
     candidate: str
     clicked: bool
+    content_words: frozenset[str] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # Computed once: every later impression of the user compares against it.
+        object.__setattr__(self, "content_words",
+                           frozenset(_content_words(tokenize(self.candidate))))
 
 
 @dataclass(frozen=True)
@@ -86,9 +98,15 @@ def feature_bucket(name: str, buckets: int) -> int:
     return zlib.crc32(name.encode("utf-8")) % buckets
 
 
+_COUNT_BUCKETS = ((0, "0"), (1, "1"), (2, "2"), (4, "3-4"), (8, "5-8"), (16, "9-16"))
+
+
 def _count_bucket(count: int) -> str:
     """0, 1, 2, 3-4, 5-8, 9-16, 17+: counts matter less the larger they get."""
-    return str(count) if count < 3 else str(min(int(math.log2(count - 1)) + 1, 5))
+    for upper, label in _COUNT_BUCKETS:
+        if count <= upper:
+            return label
+    return "17+"
 
 
 def _content_words(words: Iterable[str]) -> set[str]:
@@ -135,7 +153,7 @@ def feature_names(
         rate = (clicks + 0.5) / (len(recent) + 1.0)
         names.append(f"hr:{min(int(math.log2(1.0 / rate)), 6)}")
     topic = _content_words(candidate_words)
-    related = [past for past in recent if topic & _content_words(past.candidate.split(" "))]
+    related = [past for past in recent if not topic.isdisjoint(past.content_words)]
     related_clicks = sum(past.clicked for past in related)
     names.append(f"hw:{_count_bucket(len(related))}/{_count_bucket(related_clicks)}")
     same = [past for past in recent if past.candidate == candidate]

@@ -101,10 +101,10 @@ class TrainingConfig:
         seed: Seeds the shuffle of every epoch.
     """
 
-    epochs: int = 4
+    epochs: int = 2
     batch_size: int = 128
-    learning_rate: float = 0.01
-    l2: float = 1e-6
+    learning_rate: float = 0.003
+    l2: float = 1e-5
     seed: int = 0
 
     def __post_init__(self) -> None:

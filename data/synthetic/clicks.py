@@ -44,7 +44,7 @@ from data.records import TypingRecord, parse_timestamp
 from data.synthetic.config import GenerationConfig
 from data.synthetic.population import NicknameMaker, UserProfile, make_user
 from data.synthetic.simulator import Simulator
-from model.query_candidates import QueryIndex, build_query_index
+from model.query_candidates import QueryCandidate, QueryIndex, build_query_index
 from model.tokenizer import tokenize
 
 # Background users' indices start here; dataset users' indices stay below it.
@@ -62,14 +62,14 @@ class ClickConfig:
     show_threshold: float = 0.35
     max_per_message: int = 2
     horizon_hours: float = 24.0
-    base_logit: float = -3.0
-    next_search_topic: float = 1.6
-    next_search_overlap: float = 1.0
-    message_topic: float = 0.6
-    propensity_sigma: float = 0.7
-    evening: float = 0.5
-    late_in_message: float = 0.8
-    noise_sigma: float = 0.3
+    base_logit: float = -3.3
+    next_search_topic: float = 1.0
+    next_search_overlap: float = 0.5
+    message_topic: float = 1.5
+    propensity_sigma: float = 0.8
+    evening: float = 1.0
+    late_in_message: float = 1.6
+    noise_sigma: float = 0.2
 
     def __post_init__(self) -> None:
         if self.background_users < 1 or self.background_searches < 1:
@@ -131,61 +131,92 @@ def _next_searches(records: Sequence[TypingRecord], styles: Sequence[str],
     return upcoming
 
 
-def simulate_impressions(
-    records: Sequence[TypingRecord],
-    styles: Sequence[str],
-    *,
-    index: QueryIndex,
-    clicks: ClickConfig,
-    rng: np.random.Generator,
-) -> list[ImpressionRecord]:
-    """The impressions shown to one user while typing their chat messages, with taps drawn.
+@dataclass(frozen=True)
+class Shown:
+    """A suggestion the logging baseline showed during a chat message.
 
-    Args:
-        records: The user's messages, chronological, each with a timestamp.
-        styles: ``"query"`` or ``"chat"`` per message.
-        index: The logging baseline.
-        clicks: The click model.
-        rng: The user's click stream (propensity first, then per impression noise and taps).
+    Attributes:
+        message: Index of the message in the user's records.
+        position: Words of the message typed when it was shown (1 to `words`).
+        words: Words in the whole message.
+        candidate: What was shown.
+        score: Its baseline score.
     """
-    propensity = rng.normal(0.0, clicks.propensity_sigma)
-    upcoming = _next_searches(records, styles, clicks.horizon_hours)
-    impressions = []
-    for record, style, next_search in zip(records, styles, upcoming):
+
+    message: int
+    position: int
+    words: int
+    candidate: QueryCandidate
+    score: float
+
+
+def suggestions_shown(
+    records: Sequence[TypingRecord], styles: Sequence[str], *, index: QueryIndex,
+    clicks: ClickConfig,
+) -> list[Shown]:
+    """What the keyboard showed one user while they typed their chat messages, in order."""
+    shown = []
+    for number, (record, style) in enumerate(zip(records, styles)):
         if style != "chat":
             continue
         words = tokenize(record.text)
-        hour = parse_timestamp(record.timestamp).hour
-        shown: list[str] = []
+        in_message: list[str] = []
         for position in range(1, len(words) + 1):
             proposals = index.propose(words[:position])
             if not proposals or proposals[0].score < clicks.show_threshold:
                 continue
             candidate = proposals[0].candidate
-            if candidate.text in shown:
+            if candidate.text in in_message:
                 continue
-            shown.append(candidate.text)
-            logit = (clicks.base_logit + propensity
-                     + clicks.evening * math.cos(2 * math.pi * (hour - 20) / 24)
-                     + clicks.late_in_message * (position / len(words) - 0.5)
-                     + clicks.noise_sigma * rng.standard_normal())
-            if candidate.topic == record.topic:
-                logit += clicks.message_topic
-            if next_search is not None:
-                if candidate.topic == next_search.topic:
-                    logit += clicks.next_search_topic
-                logit += clicks.next_search_overlap * _jaccard(
-                    set(candidate.text.split(" ")), set(tokenize(next_search.text)))
-            probability = 1.0 / (1.0 + math.exp(-logit))
-            impressions.append(ImpressionRecord(
-                user_id=record.user_id, timestamp=record.timestamp,
-                context=" ".join(words[:position]), candidate=candidate.text,
-                position=position, baseline_score=round(proposals[0].score, 4),
-                clicked=bool(rng.random() < probability),
-                click_probability=round(probability, 6),
-            ))  # fmt: skip
-            if len(shown) == clicks.max_per_message:
+            in_message.append(candidate.text)
+            shown.append(Shown(number, position, len(words), candidate, proposals[0].score))
+            if len(in_message) == clicks.max_per_message:
                 break
+    return shown
+
+
+def draw_taps(
+    records: Sequence[TypingRecord],
+    styles: Sequence[str],
+    shown: Sequence[Shown],
+    *,
+    clicks: ClickConfig,
+    rng: np.random.Generator,
+) -> list[ImpressionRecord]:
+    """The impressions of one user, each tapped with the click model's probability.
+
+    Args:
+        records: The user's messages, chronological, each with a timestamp.
+        styles: ``"query"`` or ``"chat"`` per message.
+        shown: `suggestions_shown` for these messages.
+        clicks: The click model.
+        rng: The user's click stream (propensity first, then noise and tap per impression).
+    """
+    propensity = rng.normal(0.0, clicks.propensity_sigma)
+    upcoming = _next_searches(records, styles, clicks.horizon_hours)
+    impressions = []
+    for item in shown:
+        record, next_search = records[item.message], upcoming[item.message]
+        hour = parse_timestamp(record.timestamp).hour
+        candidate = item.candidate
+        logit = (clicks.base_logit + propensity
+                 + clicks.evening * math.cos(2 * math.pi * (hour - 20) / 24)
+                 + clicks.late_in_message * (item.position / item.words - 0.5)
+                 + clicks.noise_sigma * rng.standard_normal())
+        if candidate.topic == record.topic:
+            logit += clicks.message_topic
+        if next_search is not None:
+            if candidate.topic == next_search.topic:
+                logit += clicks.next_search_topic
+            logit += clicks.next_search_overlap * _jaccard(
+                set(candidate.text.split(" ")), set(tokenize(next_search.text)))
+        probability = 1.0 / (1.0 + math.exp(-logit))
+        impressions.append(ImpressionRecord(
+            user_id=record.user_id, timestamp=record.timestamp,
+            context=" ".join(tokenize(record.text)[: item.position]), candidate=candidate.text,
+            position=item.position, baseline_score=round(item.score, 4),
+            clicked=bool(rng.random() < probability), click_probability=round(probability, 6),
+        ))  # fmt: skip
     return impressions
 
 
@@ -209,8 +240,8 @@ def generate_user_logs(
         records = [record for record, _ in styled]
         styles = [style for _, style in styled]
         rng = np.random.default_rng([config.seed, _CLICK_STREAM, number])
-        impressions = simulate_impressions(records, styles, index=baseline, clicks=clicks,
-                                           rng=rng)
+        shown = suggestions_shown(records, styles, index=baseline, clicks=clicks)
+        impressions = draw_taps(records, styles, shown, clicks=clicks, rng=rng)
         yield UserLogs(records, styles, impressions)
         if on_user is not None:
             on_user(profile)
