@@ -25,7 +25,7 @@ from __future__ import annotations
 import json
 import math
 import os
-from collections.abc import Collection, Iterable
+from collections.abc import Container, Iterable
 from dataclasses import dataclass
 from typing import Any, Optional
 
@@ -140,7 +140,7 @@ def _type_name(value: Any) -> str:
 
 
 def parse_impression(
-    line: str, where: str, *, candidates: Optional[Collection[str]] = None
+    line: str, where: str, *, candidates: Optional[Container[str]] = None
 ) -> ImpressionRecord:
     """Parses one JSONL line.
 
@@ -187,7 +187,7 @@ class LoadedImpressions:
 
 
 def read_impressions(
-    path: PathLike, *, skip_bad: bool = False, candidates: Optional[Collection[str]] = None
+    path: PathLike, *, skip_bad: bool = False, candidates: Optional[Container[str]] = None
 ) -> LoadedImpressions:
     """Reads an impression log; blank lines are ignored.
 

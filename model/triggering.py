@@ -54,7 +54,7 @@ class TriggeringConfig:
         history_size: How many of the user's last impressions the history features look at.
     """
 
-    buckets: int = 2**18
+    buckets: int = 2**16
     context_words: int = 8
     history_size: int = 50
 
