@@ -25,12 +25,12 @@ from typing import Optional
 
 from tqdm import tqdm
 
-from data.atomic_files import atomic_writer
 from data.impressions import impressions_path, searches_path
 from data.records import TypingRecord, write_records
 from data.synthetic.clicks import ClickConfig, generate_user_logs
 from data.synthetic.config import GenerationConfig
 from data.synthetic.simulator import generate_records
+from model.atomic_files import atomic_writer
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -29,8 +29,8 @@ from collections.abc import Container, Iterable
 from dataclasses import dataclass
 from typing import Any, Optional
 
-from data.atomic_files import atomic_writer
 from data.records import BadRecordError, BadRecordsError, PathLike, parse_timestamp
+from model.atomic_files import atomic_writer
 
 IMPRESSIONS_SUFFIX = ".impressions.jsonl"
 SEARCHES_SUFFIX = ".searches.jsonl"

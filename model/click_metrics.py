@@ -9,6 +9,7 @@ random), so a constant score ("show always") keeps exactly the overall CTR at ev
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Union
 
@@ -101,3 +102,17 @@ def lift_at_share_kept(labels: ArrayLike, scores: ArrayLike, share: float) -> fl
     if overall == 0:
         raise ValueError("lift needs at least one click")
     return ctr_at_share_kept(labels, scores, share) / overall
+
+
+def threshold_for_share(scores: ArrayLike, share: float) -> float:
+    """The highest threshold that keeps at least `share` of `scores` (those >= it).
+
+    Raises:
+        ValueError: `share` is not in (0, 1], or there are no scores.
+    """
+    if not 0.0 < share <= 1.0:
+        raise ValueError(f"share must be in (0, 1], got {share}")
+    ordered = np.sort(np.asarray(scores, dtype=np.float64).reshape(-1))[::-1]
+    if ordered.size == 0:
+        raise ValueError("need at least one score")
+    return float(ordered[max(1, math.ceil(share * ordered.size)) - 1])

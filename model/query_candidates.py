@@ -26,7 +26,7 @@ from typing import Optional
 
 import numpy as np
 
-from data.atomic_files import atomic_write_text
+from model.atomic_files import atomic_write_text
 from model.tokenizer import tokenize
 
 FORMAT = "query-candidates"

@@ -30,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
-from data.atomic_files import atomic_write_text, atomic_writer
+from model.atomic_files import atomic_write_text, atomic_writer
 from model.tokenizer import tokenize
 
 FORMAT = "triggering-model"

@@ -2,8 +2,8 @@
 
 Pure numpy. Examples are built per user in log order, each seeing only that user's earlier
 impressions (what a phone would know at that moment). Training is minibatch Adam on the mean
-log loss plus an L2 penalty, every random choice (the shuffles) from one seed. A federated
-trainer would reuse `log_examples` on each client and replace `train_logistic_regression`.
+log loss plus an L2 penalty, every random choice (the shuffles) from one seed: the report's
+centralized model. The federated trainer builds each client's examples with `log_examples`.
 """
 
 from __future__ import annotations
@@ -11,10 +11,10 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 
-from data.impressions import ImpressionRecord
 from model.triggering import (
     Features,
     PastImpression,
@@ -22,6 +22,21 @@ from model.triggering import (
     TriggeringModel,
     extract_features,
 )
+
+
+class LoggedImpression(Protocol):
+    """What a log example reads of an impression (`data.impressions.ImpressionRecord` has
+    it; the model's core does not import the data layer)."""
+
+    user_id: str
+    context: str
+    candidate: str
+    baseline_score: float
+    position: int
+    clicked: bool
+
+    @property
+    def hour(self) -> int: ...
 
 
 @dataclass(frozen=True)
@@ -45,6 +60,18 @@ class FeatureMatrix:
         entries = np.repeat(self.indptr[rows], lengths) + offsets
         return FeatureMatrix(indptr, self.indices[entries], self.values[entries])
 
+    def padded(self) -> tuple[np.ndarray, np.ndarray]:
+        """The rows as dense ``[rows, longest row]`` arrays of int32 indices and float32
+        values; short rows are padded with index 0 and value 0, which scores nothing."""
+        lengths = np.diff(self.indptr)
+        width = int(lengths.max(initial=0))
+        indices = np.zeros((self.rows, width), dtype=np.int32)
+        values = np.zeros((self.rows, width), dtype=np.float32)
+        mask = np.arange(width) < lengths[:, None]
+        indices[mask] = self.indices
+        values[mask] = self.values
+        return indices, values
+
 
 def stack_features(rows: Sequence[Features]) -> FeatureMatrix:
     """One matrix from feature vectors, in order."""
@@ -57,7 +84,7 @@ def stack_features(rows: Sequence[Features]) -> FeatureMatrix:
 
 
 def log_examples(
-    impressions: Iterable[ImpressionRecord], config: TriggeringConfig
+    impressions: Iterable[LoggedImpression], config: TriggeringConfig
 ) -> tuple[FeatureMatrix, np.ndarray]:
     """Features and 0/1 labels of every impression, in input order.
 

@@ -25,7 +25,6 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from data.atomic_files import atomic_write_text
 from federated.evaluation.live_metrics import read_live_metrics
 from federated.report.comparisons import (
     CompletedRun,
@@ -40,6 +39,7 @@ from federated.report.sections import build_sections
 from federated.training.metrics_file import RoundMetrics, read_history
 from federated.training.run_dir import RunDir, read_run_config
 from federated.training.workspace import Workspace, reload_workspace
+from model.atomic_files import atomic_write_text
 from model.export import ExportError, ExportInfo, read_export_info
 
 GOALS = {"federated_over_centralized_top1": 0.95, "federated_over_ngram_top1": 1.2}
