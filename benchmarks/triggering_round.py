@@ -81,10 +81,10 @@ def decision_latency(workspace: QueryWorkspace) -> None:
             calls.append(finished - called)
             decisions.append(finished - started)
             history.append(PastImpression(impression.candidate, impression.clicked))
-    p99 = float(np.percentile(np.asarray(calls) * 1000, 99))
+    met = float(np.percentile(np.asarray(calls) * 1000, 99)) <= MODEL_CALL_P99_GOAL_MS
     print(f"== chip decision, {len(calls)} held-out impressions (numpy)")
     print(f"model call:                     {percentiles_ms(calls)}  "
-          f"(goal p99 <= {MODEL_CALL_P99_GOAL_MS} ms: {'met' if p99 <= 1 else 'missed'})")
+          f"(goal p99 <= {MODEL_CALL_P99_GOAL_MS} ms: {'met' if met else 'missed'})")
     print(f"features + call + threshold:    {percentiles_ms(decisions)}")
 
 

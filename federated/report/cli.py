@@ -5,7 +5,9 @@
 Writes RUN_DIR/report/report.json, report.md, index.html and PNG plots: the federated model
 against a server-trained model, a Kneser-Ney n-gram and the most frequent words, all scored on
 the run's held-out users; learning curves; recall per user, per activity level and per
-interest; prefix completion; live metrics from device logs; provenance. With --compare, also
+interest; prefix completion; live metrics from device logs; query suggestions (when
+RUN_DIR/queries holds a finished `python -m federated.train_queries` run: its triggering model
+against centralized, show-always and oracle triggering); provenance. With --compare, also
 privacy, attack/defence, device and compression sections: other runs of the same data and
 seed that change those options, against this (benign, default) run. The server baseline is
 cached in RUN_DIR/report/centralized/ and reused by the next report.
