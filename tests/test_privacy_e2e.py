@@ -172,7 +172,8 @@ def test_dp_tree_with_secure_aggregation_composes_and_resumes_exactly(world, tmp
     # the state, so a restored state continues exactly as the uninterrupted one.
     checkpoint.save_leaves(tmp_path / "checkpoints", 2,
                            [np.asarray(leaf) for leaf in tf.nest.flatten(state)])
-    restored = restore_state(process.initialize(), process.state_type, tmp_path, 2)
+    restored = restore_state(process.initialize(), process.state_type,
+                             tmp_path / "checkpoints", 2)
     _, datasets = world
     assert distance(trained(process, process.next(restored, datasets).state),
                     trained(process, process.next(state, datasets).state)) == 0
