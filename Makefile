@@ -1,5 +1,5 @@
 # The two commands of the README:
-#   make demo   set up, generate data, train (or reuse the trained model), serve the keyboard
+#   make demo   set up, generate data, train (or reuse the trained models), serve the keyboard
 #   make test   set up (with the browser for the web test), lint, run every test
 PY := .venv/bin/python
 DEMO_DIR := runs/demo
@@ -11,13 +11,17 @@ DEMO_USERS ?= 1000
 DEMO_SEED ?= 1
 # Anything federated.train accepts; a change retrains (the recipe compares this line).
 TRAIN_ARGS ?= --rounds 300 --clients-per-round 20
+# The query-suggestion triggering run, in the next-word run's directory: same data, seed and
+# held-out users. Anything federated.train_queries accepts; a change retrains it.
+DEMO_QUERIES := $(DEMO_RUN)/queries
+QUERY_TRAIN_ARGS ?=
 
 .PHONY: demo train serve retrain report experiments test setup setup-test lint bench \
   clean-demo FORCE
 
 demo: setup train serve
 
-train: setup $(DEMO_RUN)/summary.json
+train: setup $(DEMO_RUN)/summary.json $(DEMO_QUERIES)/summary.json
 
 serve: setup
 	$(PY) -m keyboard_app --model $(DEMO_RUN)/model --data-dir $(DEMO_DEVICES) \
@@ -52,6 +56,16 @@ $(DEMO_DIR)/train-args: FORCE
 $(DEMO_RUN)/summary.json: $(DEMO_DATA) $(DEMO_DIR)/train-args
 	$(PY) -m federated.train --data $(DEMO_DATA) --out $(DEMO_RUN) --resume \
 	  $$(cat $(DEMO_DIR)/train-args)
+
+$(DEMO_DIR)/query-train-args: FORCE
+	@mkdir -p $(DEMO_DIR)
+	@echo '$(QUERY_TRAIN_ARGS) --seed $(DEMO_SEED)' | cmp -s - $@ || \
+	  { rm -rf $(DEMO_QUERIES); echo '$(QUERY_TRAIN_ARGS) --seed $(DEMO_SEED)' > $@; }
+
+# After the next-word run (order only: retraining that one does not retrain this one).
+$(DEMO_QUERIES)/summary.json: $(DEMO_DATA) $(DEMO_DIR)/query-train-args | $(DEMO_RUN)/summary.json
+	$(PY) -m federated.train_queries --data $(DEMO_DATA) --out $(DEMO_QUERIES) --resume \
+	  $$(cat $(DEMO_DIR)/query-train-args)
 
 # The accuracy report of the demo run (federated vs centralized vs n-gram vs unigram), with
 # the keyboard's live metrics once the keyboard has logged any: runs/demo/run/report/index.html.
@@ -88,6 +102,7 @@ bench: setup
 	$(PY) -m benchmarks.aggregators
 	$(PY) -m benchmarks.suggest_latency --model $(DEMO_RUN)/model
 	$(PY) -m benchmarks.suggest_load --model $(DEMO_RUN)/model
+	$(PY) -m benchmarks.triggering_round --data $(DEMO_DATA)
 
 clean-demo:
 	rm -rf $(DEMO_DIR)

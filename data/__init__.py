@@ -1,4 +1,5 @@
-"""Per-user typing histories: the record format, user splits and the keyboard-data simulator.
+"""Per-user typing histories and query-suggestion impression logs: their formats, user splits
+and the keyboard-data simulator.
 
 Pure Python + numpy (no TensorFlow), so reading, validating and generating data is fast to test
 and shared by the trainer, the reports and the keyboard app.

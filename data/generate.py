@@ -2,24 +2,35 @@
 
     python -m data.generate --users 1000 --seed 0 --out runs/histories.jsonl [--alpha 0.3]
 
+Beside ``--out`` (``runs/histories.jsonl``) it writes, unless ``--no-impressions``:
+``runs/histories.searches.jsonl``, the messages typed as search queries (same record format,
+same lines), and ``runs/histories.impressions.jsonl``, the query suggestions shown and whether
+each was tapped (`data.impressions`). Names derive from ``--out`` (`data.impressions`), so the
+files travel together and every reader finds them from the history file alone. The histories
+are the same bytes with or without the other two: clicks draw from their own seeded streams.
+
 Same arguments, same bytes. Prints one summary line; a progress bar goes to stderr.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import math
 import os
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Optional
 
 from tqdm import tqdm
 
+from data.impressions import impressions_path, searches_path
 from data.records import TypingRecord, write_records
+from data.synthetic.clicks import ClickConfig, generate_user_logs
 from data.synthetic.config import GenerationConfig
 from data.synthetic.simulator import generate_records
+from model.atomic_files import atomic_writer
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -52,6 +63,12 @@ def build_parser() -> argparse.ArgumentParser:
         type=float,
         default=defaults.mean_messages,
         help="average messages per user; the amount per user is long-tailed (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--no-impressions",
+        action="store_true",
+        help="write only the typing histories, not the search queries and query-suggestion "
+        "impressions beside them (faster)",
     )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     return parser
@@ -90,21 +107,50 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
     started = time.perf_counter()
     words: set[str] = set()
+    shown = clicked = 0
     with tqdm(total=config.users, unit="user", file=sys.stderr, disable=args.quiet) as bar:
+        if args.no_impressions:
+            records = generate_records(config, on_user=lambda _profile: bar.update())
+            count = write_records(args.out, _counting_words(records, words, tokenize))
+        else:
+            with contextlib.ExitStack() as files:
+                searches = files.enter_context(atomic_writer(searches_path(args.out)))
+                impressions = files.enter_context(atomic_writer(impressions_path(args.out)))
 
-        def counted(records: Iterator[TypingRecord]) -> Iterator[TypingRecord]:
-            for record in records:
-                words.update(tokenize(record.text))
-                yield record
+                def records_writing_the_rest() -> Iterator[TypingRecord]:
+                    nonlocal shown, clicked
+                    logs = generate_user_logs(config, ClickConfig(),
+                                              on_user=lambda _profile: bar.update())
+                    for user in logs:
+                        for record, style in zip(user.records, user.styles):
+                            if style == "query":
+                                searches.write(record.to_json() + "\n")
+                        for impression in user.impressions:
+                            impressions.write(impression.to_json() + "\n")
+                            clicked += impression.clicked
+                        shown += len(user.impressions)
+                        yield from user.records
 
-        records = generate_records(config, on_user=lambda _profile: bar.update())
-        count = write_records(args.out, counted(records))
+                count = write_records(
+                    args.out, _counting_words(records_writing_the_rest(), words, tokenize))
     seconds = time.perf_counter() - started
+    also = "" if args.no_impressions else (
+        f", {shown} query suggestions shown, {clicked} tapped (beside it: "
+        f"{os.path.basename(searches_path(args.out))}, "
+        f"{os.path.basename(impressions_path(args.out))})")
     print(
-        f"wrote {args.out}: {config.users} users, {count} messages, {len(words)} distinct words, "
-        f"{seconds:.1f} s"
+        f"wrote {args.out}: {config.users} users, {count} messages, {len(words)} distinct words"
+        f"{also}, {seconds:.1f} s"
     )
     return 0
+
+
+def _counting_words(
+    records: Iterable[TypingRecord], words: set[str], tokenize: Callable[[str], list[str]]
+) -> Iterator[TypingRecord]:
+    for record in records:
+        words.update(tokenize(record.text))
+        yield record
 
 
 if __name__ == "__main__":

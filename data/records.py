@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Optional, Union
 
-from data.atomic_files import atomic_writer
+from model.atomic_files import atomic_writer
 
 PathLike = Union[str, "os.PathLike[str]"]
 

@@ -1,9 +1,11 @@
-"""Federated training of the keyboard's next-word model with TFF, and its reports.
+"""Federated training of the keyboard's models with TFF (next-word prediction, and query
+suggestions' triggering), and their reports.
 
 Layers, top to bottom; a package imports only the ones below it (`make lint` checks this with
 import-linter, contracts in `.importlinter`):
 
-- `train`, `experiments`: the command lines; the only modules that read arguments.
+- `train`, `train_queries`, `experiments`: the command lines; the only modules that read
+  arguments.
 - `report`: `python -m federated.report`: a finished run against its baselines.
 - `training`: one run: its directory, configuration, workspace, round loop, summary.
 - `evaluation`: scoring a model on held-out users; the n-gram and centralized baselines.

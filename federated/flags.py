@@ -49,6 +49,14 @@ FLAGS: dict[str, str] = {
 }
 
 
+# Settings only the query-suggestion trainer has (`python -m federated.train_queries`, whose
+# other settings are named as in `FLAGS`).
+QUERY_FLAGS: dict[str, str] = {
+    "buckets": "--buckets",
+    "keep_share": "--keep-share",
+}
+
+
 def flag(field: str) -> str:
-    """The flag that sets `field` (a dotted field name, a key of `FLAGS`)."""
-    return FLAGS[field]
+    """The flag that sets `field` (a dotted field name, a key of `FLAGS` or `QUERY_FLAGS`)."""
+    return FLAGS[field] if field in FLAGS else QUERY_FLAGS[field]

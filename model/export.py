@@ -122,11 +122,11 @@ def write_export(
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise
-    _point_symlink(run_dir / CURRENT_LINK, Path(EXPORTS_DIR) / version)
+    point_symlink(run_dir / CURRENT_LINK, Path(EXPORTS_DIR) / version)
     return read_export_info(final)
 
 
-def _point_symlink(link: Path, target: Path) -> None:
+def point_symlink(link: Path, target: Path) -> None:
     """Makes `link` point at `target` in one atomic rename."""
     if link.exists() and not link.is_symlink():
         raise ExportError(f"{link} exists and is not a symlink; move it away")

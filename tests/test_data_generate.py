@@ -271,9 +271,25 @@ def test_cli_writes_a_readable_file_and_prints_a_summary(tmp_path, capsys):
     assert all(r.timestamp and r.topic for r in loaded.records)
     assert re.fullmatch(
         rf"wrote {re.escape(str(out))}: 7 users, {len(loaded.records)} messages, "
-        r"\d+ distinct words, \d+\.\d s\n",
+        r"\d+ distinct words, \d+ query suggestions shown, \d+ tapped \(beside it: "
+        r"histories\.searches\.jsonl, histories\.impressions\.jsonl\), \d+\.\d s\n",
         summary,
     )
+
+
+def test_cli_without_impressions_writes_the_same_histories_alone(tmp_path, capsys):
+    full, alone = tmp_path / "full" / "h.jsonl", tmp_path / "alone" / "h.jsonl"
+    for path, extra in ((full, []), (alone, ["--no-impressions"])):
+        path.parent.mkdir()
+        main(["--users", "5", "--seed", "2", "--out", str(path), "--quiet", *extra])
+
+    summary = capsys.readouterr().out.splitlines()[-1]
+    assert alone.read_bytes() == full.read_bytes()
+    assert sorted(p.name for p in alone.parent.iterdir()) == ["h.jsonl"]
+    assert sorted(p.name for p in full.parent.iterdir()) == [
+        "h.impressions.jsonl", "h.jsonl", "h.searches.jsonl"]
+    assert re.fullmatch(r"wrote \S+: 5 users, \d+ messages, \d+ distinct words, \d+\.\d s",
+                        summary)
 
 
 @pytest.mark.parametrize(

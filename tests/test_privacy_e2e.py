@@ -28,7 +28,8 @@ from federated.privacy.options import PrivacyConfig  # noqa: E402
 from federated.train import main  # noqa: E402
 from federated.training import checkpoint  # noqa: E402
 from federated.training.config import TrainConfig  # noqa: E402
-from federated.training.run import _restore, training_process  # noqa: E402
+from federated.training.round_loop import restore_state  # noqa: E402
+from federated.training.run import training_process  # noqa: E402
 from model.network import build_model  # noqa: E402
 from model.vocab import build_vocabulary  # noqa: E402
 
@@ -171,7 +172,8 @@ def test_dp_tree_with_secure_aggregation_composes_and_resumes_exactly(world, tmp
     # the state, so a restored state continues exactly as the uninterrupted one.
     checkpoint.save_leaves(tmp_path / "checkpoints", 2,
                            [np.asarray(leaf) for leaf in tf.nest.flatten(state)])
-    restored = _restore(process.initialize(), process.state_type, tmp_path, 2)
+    restored = restore_state(process.initialize(), process.state_type,
+                             tmp_path / "checkpoints", 2)
     _, datasets = world
     assert distance(trained(process, process.next(restored, datasets).state),
                     trained(process, process.next(state, datasets).state)) == 0

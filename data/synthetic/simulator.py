@@ -77,17 +77,40 @@ class Simulator:
             profile: The user.
             index: The user's index (seeds their message stream).
         """
+        return [record for record, _ in self.styled_messages(profile, index)]
+
+    def styled_messages(self, profile: UserProfile, index: int) -> list[tuple[TypingRecord, str]]:
+        """Like `messages`, each with its style: ``"query"`` (typed in a search box) or ``"chat"``.
+
+        The same draws as `messages`, so the records are identical; the style is what the
+        search-query and click simulation need and the history format does not carry.
+        """
         draw = Draws(np.random.default_rng([self.config.seed, 2, index])).next
         cumulative = list(accumulate(profile.mixture))
-        records = []
+        styled = []
         for timestamp in profile.timestamps:
             choice = bisect_right(cumulative, draw() * cumulative[-1])
             interest = self.interests[min(choice, len(self.interests) - 1)]
             kind = "query" if draw() < profile.query_share else "chat"
             text = interest.grammar.expand_phrases(START_RULES[kind], draw, profile.entities)
             text = type_like(profile, text, kind, draw)
-            records.append(TypingRecord(profile.user_id, text, timestamp, interest.name))
-        return records
+            styled.append((TypingRecord(profile.user_id, text, timestamp, interest.name), kind))
+        return styled
+
+    def searches(self, profile: UserProfile, index: int, count: int) -> list[TypingRecord]:
+        """`count` search queries `profile` would type (no timestamps), for users outside the
+        dataset: drawn from the stream ``(seed, 3, index)``, so the dataset's streams never move.
+        """
+        draw = Draws(np.random.default_rng([self.config.seed, 3, index])).next
+        cumulative = list(accumulate(profile.mixture))
+        searches = []
+        for _ in range(count):
+            choice = bisect_right(cumulative, draw() * cumulative[-1])
+            interest = self.interests[min(choice, len(self.interests) - 1)]
+            text = interest.grammar.expand_phrases(START_RULES["query"], draw, profile.entities)
+            text = type_like(profile, text, "query", draw)
+            searches.append(TypingRecord(profile.user_id, text, None, interest.name))
+        return searches
 
 
 def type_like(profile: UserProfile, text: str, kind: str, draw: Callable[[], float]) -> str:

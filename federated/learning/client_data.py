@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from typing import Any
 
 import numpy as np
 import tensorflow as tf
@@ -17,21 +18,24 @@ def element_spec(sequence_length: int) -> tuple[tf.TensorSpec, tf.TensorSpec]:
     return spec, spec
 
 
-def make_dataset(inputs: np.ndarray, targets: np.ndarray, *, batch_size: int, epochs: int = 1,
+def make_dataset(inputs: Any, targets: np.ndarray, *, batch_size: int, epochs: int = 1,
                  shuffle_seed: int | None = None) -> tf.data.Dataset:
     """Batches one user's examples for `epochs` passes, shuffled when `shuffle_seed` is given.
+
+    `inputs` is an array, or a mapping of arrays, with one row per target.
 
     The shuffle order is the same every time the dataset is iterated (each round), which
     keeps runs and resumed runs identical.
     """
     dataset = tf.data.Dataset.from_tensor_slices((inputs, targets))
     if shuffle_seed is not None:
-        dataset = dataset.shuffle(len(inputs), seed=shuffle_seed,
+        dataset = dataset.shuffle(len(targets), seed=shuffle_seed,
                                   reshuffle_each_iteration=False)
     return dataset.repeat(epochs).batch(batch_size)
 
 
-Examples = tuple[np.ndarray, np.ndarray]
+# One user's examples: inputs (an array, or a mapping of arrays) and targets, row for row.
+Examples = tuple[Any, np.ndarray]
 
 
 def encode_users(texts_by_user: Mapping[str, Iterable[str]], vocab: Vocabulary, *,

@@ -5,7 +5,9 @@
 Writes RUN_DIR/report/report.json, report.md, index.html and PNG plots: the federated model
 against a server-trained model, a Kneser-Ney n-gram and the most frequent words, all scored on
 the run's held-out users; learning curves; recall per user, per activity level and per
-interest; prefix completion; live metrics from device logs; provenance. With --compare, also
+interest; prefix completion; live metrics from device logs; query suggestions (when
+RUN_DIR/queries holds a finished `python -m federated.train_queries` run: its triggering model
+against centralized, show-always and oracle triggering); provenance. With --compare, also
 privacy, attack/defence, device and compression sections: other runs of the same data and
 seed that change those options, against this (benign, default) run. The server baseline is
 cached in RUN_DIR/report/centralized/ and reused by the next report.
@@ -23,9 +25,8 @@ from collections.abc import Sequence
 from dataclasses import asdict
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import Any, Optional
 
-from data.atomic_files import atomic_write_text
 from federated.evaluation.live_metrics import read_live_metrics
 from federated.report.comparisons import (
     CompletedRun,
@@ -36,10 +37,12 @@ from federated.report.comparisons import (
 )
 from federated.report.config import ReportConfig
 from federated.report.document import render_html, render_markdown
+from federated.report.query_suggestions import query_suggestions
 from federated.report.sections import build_sections
 from federated.training.metrics_file import RoundMetrics, read_history
 from federated.training.run_dir import RunDir, read_run_config
 from federated.training.workspace import Workspace, reload_workspace
+from model.atomic_files import atomic_write_text
 from model.export import ExportError, ExportInfo, read_export_info
 
 GOALS = {"federated_over_centralized_top1": 0.95, "federated_over_ngram_top1": 1.2}
@@ -143,10 +146,12 @@ def provenance(workspace: Workspace, export: ExportInfo, parameters: int,
 
 def build_report(config: ReportConfig, workspace: Workspace, export: ExportInfo,
                  history: list[RoundMetrics], argv: Sequence[str],
-                 compared: tuple[CompletedRun, list[CompletedRun]]) -> dict[str, Any]:
+                 compared: tuple[CompletedRun, list[CompletedRun]],
+                 queries: Optional[dict[str, Any]]) -> dict[str, Any]:
     """Evaluates the run and writes report.json, report.md, index.html and the plots.
 
-    `compared` is `read_compared_runs(config)`: the run and the --compare runs.
+    `compared` is `read_compared_runs(config)`: the run and the --compare runs; `queries` is
+    the query-suggestion section (`query_suggestions`, None without a triggering run).
     """
     reference, others = compared
     live = None if config.device_logs is None else asdict(read_live_metrics(config.device_logs))
@@ -173,6 +178,7 @@ def build_report(config: ReportConfig, workspace: Workspace, export: ExportInfo,
         goals={name: {"value": value, "target": GOALS[name], "met": value >= GOALS[name]}
                for name, value in ratios.items()},
         live=live,
+        query_suggestions=queries,
         experiments=compare_runs(reference, others, reference_backdoor) if others else None,
         provenance=provenance(workspace, export, models["federated"]["parameters"], argv),
         report_settings=json.loads(json.dumps(asdict(config), default=str)))
@@ -197,15 +203,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         compared = read_compared_runs(config)
         if config.device_logs is not None and not config.device_logs.is_dir():
             raise FileNotFoundError(f"--device-logs {config.device_logs}: no such directory")
+        queries = query_suggestions(config.run_dir, workspace)
     except (ValueError, FileNotFoundError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    report = build_report(config, workspace, export, history, argv, compared)
+    report = build_report(config, workspace, export, history, argv, compared, queries)
     models = report["models"]
     print("\n".join(f"{name:12s} top-1 {scores['top1_recall']:.4f}  top-3 "
                     f"{scores['top3_recall']:.4f}" for name, scores in models.items()))
     print(f"federated/centralized {report['ratios']['federated_over_centralized_top1']:.3f}, "
           f"federated/ngram {report['ratios']['federated_over_ngram_top1']:.3f}; "
           f"report in {config.report_dir / 'index.html'}")
+    if queries:
+        print("query suggestions (held-out impressions): " + ", ".join(
+            f"{name} AUC {scores['auc']:.4f} CTR at 50% kept {scores['ctr_at_half']:.4f}"
+            for name, scores in queries["models"].items() if scores is not None))
     return 0
 

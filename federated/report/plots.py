@@ -197,6 +197,42 @@ def plot_experiments(experiments: Mapping[str, Any],
     return _save(figure, path)
 
 
+QUERY_COLORS = {"federated": MODEL_COLORS["federated"], "centralized": MODEL_COLORS["centralized"],
+                "show_always": "#7f7f7f", "oracle": "#2ca02c"}
+
+
+def plot_query_suggestions(queries: Mapping[str, Any], path: Path) -> str:
+    """CTR of the kept impressions against the share kept, one curve per model; beside it,
+    the federated model's held-out AUC by round against the centralized model's.
+
+    Args:
+        queries: report.json `query_suggestions`.
+        path: the PNG to write.
+    """
+    figure = Figure(figsize=(12, 4.5))
+    curves, rounds = figure.subplots(1, 2)
+    shares = queries["curves"]["shares"]
+    for name, values in queries["curves"]["ctr"].items():
+        curves.plot(shares, values, "o-", markersize=3, color=QUERY_COLORS[name], label=name)
+    curves.axvline(0.5, color="#bbbbbb", linestyle=":")
+    curves.set(xlabel="share of held-out impressions kept (best-scored first)",
+               ylabel="click-through rate of the kept", ylim=(0, None),
+               title="CTR against the share of impressions kept")
+    by_round = np.array(queries["auc_by_round"], dtype=float).reshape(-1, 2)
+    rounds.plot(by_round[:, 0], by_round[:, 1], color=QUERY_COLORS["federated"],
+                label="federated (held-out AUC)")
+    centralized = queries["models"]["centralized"]["auc"]
+    rounds.axhline(centralized, color=QUERY_COLORS["centralized"], linestyle="--",
+                   label="centralized")
+    rounds.axhline(queries["centralized_auc_target"], color="#7f7f7f", linestyle=":",
+                   label="90% of centralized")
+    rounds.set(xlabel="round", ylabel="AUC", title="Held-out AUC by round")
+    for subplot in (curves, rounds):
+        subplot.grid(alpha=0.3)
+        subplot.legend(fontsize=8)
+    return _save(figure, path)
+
+
 def write_plots(report: Mapping[str, Any], history: list[RoundMetrics], directory: Path, *,
                 compared: Mapping[str, list[RoundMetrics]]) -> dict[str, str]:
     """Writes every figure of `report` into `directory`; returns their relative paths.
@@ -217,6 +253,9 @@ def write_plots(report: Mapping[str, Any], history: list[RoundMetrics], director
     }
     if any(report["by_topic"].values()):
         plots["topics"] = plot_topics(report["by_topic"], directory / "topics.png")
+    if report["query_suggestions"]:
+        plots["query_suggestions"] = plot_query_suggestions(
+            report["query_suggestions"], directory / "query_suggestions.png")
     if report["experiments"]:
         reference = report["experiments"]["reference"]["run"]
         plots["experiments"] = plot_experiments(

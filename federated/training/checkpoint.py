@@ -15,7 +15,7 @@ from typing import Optional
 
 import numpy as np
 
-from data.atomic_files import atomic_writer
+from model.atomic_files import atomic_writer
 
 _NAME = re.compile(r"round_(\d{6})\.npz")
 KEEP_LAST = 2

@@ -108,24 +108,8 @@ class TrainConfig:
                              f"update on the server: it cannot be combined with "
                              f"{flag('privacy.secure_aggregation')}, "
                              f"{flag('privacy.dp_noise_multiplier')} or --compress")
-        if privacy.dp and privacy.mechanism == "adaptive" and (
-                privacy.dp_noise_multiplier >= self.clients_per_round / 10):
-            # TFF noises the clipped count that adapts the clip norm with a standard
-            # deviation of 5% of the clients per round and raises the updates' noise so the
-            # total is Z; from Z = clients / 10 on, no noise on the updates can make it up.
-            raise ValueError(f"{flag('privacy.dp_noise_multiplier')} "
-                             f"{privacy.dp_noise_multiplier} with "
-                             "adaptive clipping needs fewer than clients-per-round / 10 "
-                             f"(= {self.clients_per_round / 10:g}); raise "
-                             f"{flag('clients_per_round')} or use "
-                             f"{flag('privacy.dp_mechanism')} tree")
-        if privacy.dp and self.devices.eligibility:
-            # The accountant assumes every training user can be sampled in every round;
-            # sampling among the eligible few raises each one's chance (dropouts only
-            # lower it, so they keep the guarantee).
-            raise ValueError(f"{flag('devices.eligibility')} cannot be combined with "
-                             f"{flag('privacy.dp_noise_multiplier')}: "
-                             "the privacy accountant assumes every user can be sampled")
+        check_private_sampling(privacy, clients_per_round=self.clients_per_round,
+                               eligibility=self.devices.eligibility)
         if privacy.dp and self.attack.boost_factor != 1:
             raise ValueError(f"{flag('attack.attack')} boost (or a {flag('attack.boost_factor')})"
                              f" cannot be combined with {flag('privacy.dp_noise_multiplier')}:"
@@ -155,3 +139,26 @@ class TrainConfig:
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2, sort_keys=True) + "\n"
+
+
+def check_private_sampling(privacy: PrivacyConfig, *, clients_per_round: int,
+                           eligibility: bool) -> None:
+    """Refuses DP settings the sampling of clients cannot support (ValueError, one line)."""
+    if privacy.dp and privacy.mechanism == "adaptive" and (
+            privacy.dp_noise_multiplier >= clients_per_round / 10):
+        # TFF noises the clipped count that adapts the clip norm with a standard
+        # deviation of 5% of the clients per round and raises the updates' noise so the
+        # total is Z; from Z = clients / 10 on, no noise on the updates can make it up.
+        raise ValueError(f"{flag('privacy.dp_noise_multiplier')} "
+                         f"{privacy.dp_noise_multiplier} with "
+                         "adaptive clipping needs fewer than clients-per-round / 10 "
+                         f"(= {clients_per_round / 10:g}); raise "
+                         f"{flag('clients_per_round')} or use "
+                         f"{flag('privacy.dp_mechanism')} tree")
+    if privacy.dp and eligibility:
+        # The accountant assumes every training user can be sampled in every round;
+        # sampling among the eligible few raises each one's chance (dropouts only
+        # lower it, so they keep the guarantee).
+        raise ValueError(f"{flag('devices.eligibility')} cannot be combined with "
+                         f"{flag('privacy.dp_noise_multiplier')}: "
+                         "the privacy accountant assumes every user can be sampled")

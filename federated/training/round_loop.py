@@ -2,21 +2,25 @@
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Optional
+from pathlib import Path
+from typing import Any, Callable
 
 import numpy as np
 import tensorflow as tf
 import tensorflow_federated as tff
 from tqdm import tqdm
 
-from federated.aggregators.measurements import LEFT_OUT, find_measurement
 from federated.simulation.sampling import RoundPlan
 from federated.training import checkpoint
-from federated.training.metrics_file import EvalMetrics, RoundMetrics, latest_eval, write_history
+from federated.training.metrics_file import (
+    EvalMetrics,
+    NextWordRecorder,
+    RoundOutcome,
+    RoundRecorder,
+)
 from federated.training.run_dir import RunDir
 
 
@@ -56,14 +60,14 @@ def run_rounds(
     training: tff.learning.templates.LearningProcess,
     client_datasets: Mapping[str, tf.data.Dataset],
     plan_round: Callable[[int], RoundPlan],
-    evaluate: Callable[[Any], EvalMetrics],
+    evaluate: Callable[[Any], Any],
     schedule: Schedule,
     run_dir: RunDir,
     *,
     state: Any,
-    history: list[RoundMetrics],
-    malicious_clients: frozenset[str] = frozenset(),
-) -> tuple[Any, list[RoundMetrics], Optional[EvalMetrics]]:
+    history: list[Any],
+    recorder: RoundRecorder = NextWordRecorder(),  # noqa: B008 (frozen, immutable)
+) -> tuple[Any, list[Any], Any]:
     """Runs rounds `len(history) + 1 .. schedule.rounds`, checkpointing after each.
 
     Args:
@@ -73,7 +77,8 @@ def run_rounds(
         evaluate: scores a state's global model on the held-out users.
         schedule: the last round, and the rounds that evaluate.
         run_dir: where metrics.csv and the checkpoints go.
-        malicious_clients: attackers, counted per round in metrics.csv.
+        history: the rows of the rounds before (`recorder`'s rows).
+        recorder: turns each round into its metrics.csv row (default: the next-word run's).
 
     Returns:
         The final state, the full history, and the evaluation after the last round (None
@@ -89,34 +94,36 @@ def run_rounds(
         plan = plan_round(round_number)
         # A round nobody could train in (none eligible, or all dropped) leaves the model as
         # it is; FedAvg over zero clients is undefined.
-        train = {"num_examples": 0, "loss": math.nan, "top1_recall": math.nan}
-        left_out = None
+        train: Mapping[str, Any] = {}
+        measurements = None
         if plan.trained:
             output = training.next(state, [client_datasets[c] for c in plan.trained])
             state = output.state
             train = output.metrics["client_work"]["train"]
-            left_out = find_measurement(output.metrics["aggregator"], LEFT_OUT)
+            measurements = output.metrics["aggregator"]
         evaluation = None
         if schedule.evaluates(round_number):
             evaluation = final_eval = evaluate(state)
-        row = RoundMetrics(
-            round=round_number, seconds=round(time.perf_counter() - started, 4),
-            clients=len(plan.trained), train_examples=int(train["num_examples"]),
-            train_loss=float(train["loss"]), train_top1_recall=float(train["top1_recall"]),
-            sampled=len(plan.sampled), dropped=plan.dropped, eligible=plan.eligible,
-            malicious=len(malicious_clients.intersection(plan.trained)), left_out=left_out,
-            **({} if evaluation is None else {
-                "eval_loss": evaluation.loss, "eval_top1_recall": evaluation.top1_recall,
-                "eval_top3_recall": evaluation.top3_recall,
-                "eval_top1_recall_without_oov": evaluation.top1_recall_without_oov}))
+        row = recorder.row(RoundOutcome(
+            round=round_number, seconds=round(time.perf_counter() - started, 4), plan=plan,
+            train=train, aggregator=measurements, evaluation=evaluation))
         # Metrics first: a crash between the two writes leaves metrics.csv one round ahead
         # of the checkpoint, and resuming trims metrics to the checkpoint and redoes the round.
         history.append(row)
-        write_history(run_dir.metrics, history)
+        recorder.write(run_dir.metrics, history)
         checkpoint.save_leaves(run_dir.checkpoints, round_number,
                                 [np.asarray(leaf) for leaf in tf.nest.flatten(state)])
-        last_eval = latest_eval(history)
-        bar.set_postfix(loss=f"{row.train_loss:.3f}", s_per_round=f"{row.seconds:.1f}",
-                        eval_top1=f"{last_eval.eval_top1_recall:.3f}" if last_eval else "-")
+        bar.set_postfix(recorder.progress(history))
     bar.close()
     return state, history, final_eval
+
+
+def restore_state(template: Any, state_type: tff.FederatedType, checkpoints: Path,
+                  round_number: int) -> Any:
+    """The state checkpointed after `round_number`, in the structure of `template`."""
+    # Shapes from the state's type, not from `template`: tree-DP noise buffers grow with
+    # the rounds, and their type leaves that dimension open (None).
+    expected = [tuple(spec.shape.as_list()) for spec in
+                tf.nest.flatten(tff.types.type_to_tf_tensor_specs(state_type.member))]
+    leaves = checkpoint.load_leaves(checkpoints, round_number, expected)
+    return tf.nest.pack_sequence_as(template, leaves)

@@ -9,14 +9,12 @@ from __future__ import annotations
 import dataclasses
 import json
 import time
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import tensorflow as tf
 import tensorflow_federated as tff
 
-from data.atomic_files import atomic_write_text
 from federated.aggregators.compression import upload_summary
 from federated.aggregators.model_update import Factory, model_aggregator
 from federated.evaluation.scoring import (
@@ -37,12 +35,18 @@ from federated.learning.processes import (
 from federated.learning.worker import tff_worker
 from federated.privacy.accounting import privacy_spent
 from federated.simulation.sampling import SAMPLERS, RoundPlanner
-from federated.training import checkpoint
 from federated.training.config import TrainConfig
 from federated.training.metrics_file import read_history
-from federated.training.round_loop import Evaluator, Schedule, run_rounds
+from federated.training.round_loop import (
+    Evaluator,
+    NextWordRecorder,
+    Schedule,
+    restore_state,
+    run_rounds,
+)
 from federated.training.summary import attack_summary, devices_summary, run_summary
 from federated.training.workspace import Workspace
+from model.atomic_files import atomic_write_text
 from model.export import write_export
 from model.keras_io import load_keras_model, weights_by_name
 from model.network import build_model
@@ -87,14 +91,14 @@ def train(workspace: Workspace) -> dict[str, Any]:
             .convert_variables_to_arrays())
         history = []
         if workspace.resume_round:
-            state = _restore(state, training.state_type, files.checkpoints,
-                             workspace.resume_round)
+            state = restore_state(state, training.state_type, files.checkpoints,
+                                  workspace.resume_round)
             history = read_history(files.metrics)[: workspace.resume_round]
             print(f"resuming {workspace.run_dir} after round {workspace.resume_round}")
         state, history, final_eval = run_rounds(
             training, train_datasets, _round_planner(workspace, list(train_datasets)),
             evaluate, Schedule(rounds=config.rounds, eval_every=config.eval_every), files,
-            state=state, history=history, malicious_clients=malicious)
+            state=state, history=history, recorder=NextWordRecorder(malicious))
         final_eval = final_eval or evaluate(state)
         model_weights = training.get_model_weights(state)
 
@@ -172,15 +176,4 @@ def _training(model_fn, config: TrainConfig, malicious: frozenset[str],
     return (build_boosting_process(model_fn, config.optimizers, aggregator=aggregator),
             {client: with_boost(dataset, factor if client in malicious else 1.0)
              for client, dataset in datasets.items()})
-
-
-def _restore(template: Any, state_type: tff.FederatedType, checkpoints: Path,
-             round_number: int) -> Any:
-    """The state checkpointed after `round_number`, in the structure of `template`."""
-    # Shapes from the state's type, not from `template`: tree-DP noise buffers grow with
-    # the rounds, and their type leaves that dimension open (None).
-    expected = [tuple(spec.shape.as_list()) for spec in
-                tf.nest.flatten(tff.types.type_to_tf_tensor_specs(state_type.member))]
-    leaves = checkpoint.load_leaves(checkpoints, round_number, expected)
-    return tf.nest.pack_sequence_as(template, leaves)
 

@@ -8,6 +8,8 @@
     RUN_DIR/worker.log      what the TFF worker printed
     RUN_DIR/exports/V/      every model export; RUN_DIR/model links to the newest (`model.export`)
     RUN_DIR/report/         what `python -m federated.report` writes
+    RUN_DIR/queries/        the query-suggestion triggering run, in the same layout (its model
+                            export: `model.triggering_export`)
 
 `RUN_FORMAT` numbers this layout and the keys of config.json, summary.json and metrics.csv.
 A run whose config.json has no number was written before it was introduced, with the same
@@ -19,7 +21,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Optional
 
 from model.export import CURRENT_LINK, EXPORTS_DIR, VOCAB_FILE
 
@@ -72,11 +74,23 @@ class RunDir:
     def report(self) -> Path:
         return self.path / "report"
 
+    @property
+    def queries(self) -> RunDir:
+        """The query-suggestion triggering run that belongs to this run: a run directory of
+        the same layout (no vocab.txt or report/), trained on the same data and held-out users
+        (`python -m federated.train_queries --out RUN_DIR/queries`)."""
+        return RunDir(self.path / "queries")
 
-def run_config_json(train: dict[str, Any], data: Path, data_sha256: str) -> str:
-    """The text of RUN_DIR/config.json: the run's settings, its data, and the run format."""
-    return json.dumps({"format": RUN_FORMAT, "train": train, "data": str(data.resolve()),
-                       "data_sha256": data_sha256}, indent=2) + "\n"
+
+def run_config_json(train: dict[str, Any], data: Path, data_sha256: str, *,
+                    logs_sha256: Optional[dict[str, str]] = None) -> str:
+    """The text of RUN_DIR/config.json: the run's settings, its data, and the run format
+    (and `logs_sha256`, the hashes of the logs beside the data, for runs that read them)."""
+    saved = {"format": RUN_FORMAT, "train": train, "data": str(data.resolve()),
+             "data_sha256": data_sha256}
+    if logs_sha256 is not None:
+        saved["logs_sha256"] = logs_sha256
+    return json.dumps(saved, indent=2) + "\n"
 
 
 def read_run_config(run_dir: RunDir) -> dict[str, Any]:

@@ -14,6 +14,8 @@ from typing import Any, Optional
 
 from federated.training.config import TrainConfig
 from federated.training.metrics_file import EvalMetrics, RoundMetrics
+from federated.training.query_config import QueryTrainConfig
+from federated.training.query_metrics import QueryRoundMetrics
 from federated.training.workspace import Workspace
 from model.export import ExportInfo
 
@@ -41,10 +43,15 @@ def run_summary(workspace: Workspace, history: Sequence[RoundMetrics], final_eva
         "data_sha256": workspace.data_sha256,
         "config": workspace.config.to_dict(),
         "seconds_this_invocation": round(seconds, 2),
-        "software": {"python": platform.python_version(),
-                     **{name.replace("-", "_"): metadata.version(name)
-                        for name in ("tensorflow", "tensorflow-federated", "numpy")}},
+        "software": software_versions(),
     }
+
+
+def software_versions() -> dict[str, str]:
+    """summary.json's `software`: the versions of Python and of the libraries that train."""
+    return {"python": platform.python_version(),
+            **{name.replace("-", "_"): metadata.version(name)
+               for name in ("tensorflow", "tensorflow-federated", "numpy")}}
 
 
 def _total(values) -> int:
@@ -52,7 +59,8 @@ def _total(values) -> int:
     return sum(value or 0 for value in values)
 
 
-def devices_summary(config: TrainConfig, history: Sequence[RoundMetrics]) -> dict[str, Any]:
+def devices_summary(config: TrainConfig | QueryTrainConfig,
+                    history: Sequence[RoundMetrics | QueryRoundMetrics]) -> dict[str, Any]:
     """Eligibility and dropout settings, and how many devices were sampled, dropped, short.
 
     `eligible_shortfall` adds up, over the rounds with fewer eligible users than

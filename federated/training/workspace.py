@@ -12,9 +12,8 @@ import hashlib
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional
+from typing import Any, Callable, Optional
 
-from data.atomic_files import atomic_write_text
 from data.device_logs import export_device_records
 from data.records import TypingRecord, group_by_user, read_records
 from data.split import UserSplit, split_users
@@ -23,6 +22,7 @@ from federated.simulation.availability import Availability, build_availability
 from federated.training import checkpoint
 from federated.training.config import TrainConfig
 from federated.training.run_dir import RunDir, read_run_config, run_config_json
+from model.atomic_files import atomic_write_text
 from model.export import VOCAB_FILE, ExportInfo, read_export_info
 from model.vocab import NUM_SPECIAL_TOKENS, Vocabulary, build_vocabulary
 
@@ -117,7 +117,7 @@ def prepare_workspace(data_path: Path, run_dir: Path, config: TrainConfig, *, re
     if init_export:
         config = _with_model_of(config, init_export)
     data_sha256 = file_sha256(data_path)
-    resume_round = _check_run_dir(run_dir, config, data_sha256, resume=resume)
+    resume_round = check_run_dir(run_dir, config, data_sha256, resume=resume)
     split = split_histories(data_path, config, skip_bad=skip_bad)
     if config.clients_per_round > len(split.train):
         raise ValueError(f"--clients-per-round {config.clients_per_round} is more than the "
@@ -188,9 +188,20 @@ def _run_vocabulary(run_dir: Path, train_texts: dict[str, list[str]], config: Tr
     return build_vocabulary(train_texts, size=config.vocab_words)
 
 
-def _check_run_dir(run_dir: Path, config: TrainConfig, data_sha256: str, *,
-                   resume: bool) -> int:
-    """Returns the round to resume from, refusing runs that cannot be continued."""
+def check_run_dir(run_dir: Path, config: Any, data_sha256: str, *, resume: bool,
+                  read_config: Callable[[dict[str, Any]], Any] = TrainConfig.from_dict,
+                  logs_sha256: Optional[dict[str, str]] = None) -> int:
+    """Returns the round to resume from, refusing runs that cannot be continued.
+
+    Args:
+        run_dir: the run directory (`--out`).
+        config: the settings asked for now (a `TrainConfig`, or any config with `rounds` and
+            `resume_conflicts`, which `read_config` reads back from config.json).
+        data_sha256: the typing histories' hash now.
+        resume: whether `--resume` was given.
+        read_config: turns config.json's `train` back into a config.
+        logs_sha256: the hashes of other input files now (saved in config.json), if any.
+    """
     if run_dir.exists() and not run_dir.is_dir():
         raise ValueError(f"--out {run_dir} is a file, not a directory")
     if not resume:
@@ -202,9 +213,11 @@ def _check_run_dir(run_dir: Path, config: TrainConfig, data_sha256: str, *,
     if not files.config.exists():
         return 0
     saved = read_run_config(files)
-    problems = config.resume_conflicts(TrainConfig.from_dict(saved["train"]))
+    problems = config.resume_conflicts(read_config(saved["train"]))
     if saved["data_sha256"] != data_sha256:
         problems.append(f"data: {saved['data']} has changed since the run started")
+    if saved.get("logs_sha256") != logs_sha256:
+        problems.append("the logs beside the data have changed since the run started")
     if problems:
         raise ValueError(f"cannot resume {run_dir} with other settings ("
                          + "; ".join(problems) + "); use the saved ones or another --out")
