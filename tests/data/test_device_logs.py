@@ -7,7 +7,6 @@ import sqlite3
 import subprocess
 import sys
 import threading
-from pathlib import Path
 
 import pytest
 
@@ -21,6 +20,7 @@ from data.device_logs import (
     export_device_records,
 )
 from data.records import TypingRecord
+from tests.paths import REPO
 
 
 def ticking_clock(start: int = 0):
@@ -168,6 +168,6 @@ def test_the_store_module_imports_neither_flask_nor_tensorflow():
     code = ("import sys, json; import data.device_logs; "
             "print(json.dumps([m for m in ('flask', 'tensorflow') if m in sys.modules]))")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            check=True, cwd=Path(__file__).parents[1])
+                            check=True, cwd=REPO)
 
     assert json.loads(result.stdout) == []

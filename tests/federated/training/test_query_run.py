@@ -25,6 +25,7 @@ from model.click_metrics import threshold_for_share
 from model.triggering_export import read_triggering_export
 from model.triggering_training import log_examples, predict
 from model.vocab import build_vocabulary
+from tests.paths import REPO
 from tests.query_world import write_query_world
 from tests.worker_processes import worker_pids
 
@@ -35,7 +36,6 @@ from federated.train_queries import main  # noqa: E402
 
 pytestmark = pytest.mark.slow
 
-REPO = Path(__file__).resolve().parents[1]
 SEED, EVAL_FRACTION = 4, 0.25
 TOY = ["--seed", str(SEED), "--eval-fraction", str(EVAL_FRACTION), "--buckets", "4096",
        "--eval-every", "2", "--local-epochs", "2", "--batch-size", "8"]

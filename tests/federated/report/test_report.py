@@ -18,8 +18,8 @@ from data.records import write_records
 from data.synthetic.config import GenerationConfig
 from data.synthetic.simulator import generate_records
 from federated.report.cli import main as report_main
+from tests.paths import REPO
 
-REPO = Path(__file__).resolve().parents[1]
 CONTRACT_MODELS = ("federated", "centralized", "ngram", "unigram")
 MODEL_KEYS = ("top1_recall", "top3_recall", "top1_recall_without_oov")
 
@@ -43,7 +43,7 @@ def toy_runs(tmp_path_factory) -> tuple[Path, Path]:
     """The reported run and a run of the same data and seed to compare with it."""
     pytest.importorskip("tensorflow_federated")
     from federated.train import main as train_main
-    from tests.test_federated_e2e import TOY_ARGS
+    from tests.federated.training.test_run import TOY_ARGS
 
     data = tmp_path_factory.mktemp("data") / "histories.jsonl"
     write_records(data, generate_records(GenerationConfig(users=12, seed=3, mean_messages=12)))

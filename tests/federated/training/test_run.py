@@ -28,11 +28,11 @@ from model.export import VOCAB_FILE, read_export_info  # noqa: E402
 from model.sequences import encode_context  # noqa: E402
 from model.serving import TFLiteScorer  # noqa: E402
 from model.vocab import NUM_SPECIAL_TOKENS, Vocabulary  # noqa: E402
+from tests.paths import REPO  # noqa: E402
 from tests.worker_processes import is_alive, worker_pids  # noqa: E402
 
 pytestmark = pytest.mark.slow
 
-REPO = Path(__file__).resolve().parents[1]
 # Nine training users, all of them in every round, so losses of rounds are comparable.
 TOY_ARGS = ["--vocab-size", "300", "--embedding-dim", "16", "--lstm-units", "32",
             "--max-words", "10", "--clients-per-round", "9", "--eval-every", "2",

@@ -23,6 +23,7 @@ from keyboard_app.api import CSRF_HEADER
 from keyboard_app.app import create_app
 from keyboard_app.payloads import MAX_BODY_BYTES, MAX_EVENTS, MAX_TEXT_CHARS
 from model.export import read_export_info
+from tests.paths import REPO
 
 pytestmark = pytest.mark.slow
 
@@ -325,7 +326,7 @@ def test_the_serve_command_prints_its_url_and_serves_there(app_config):
     command = [sys.executable, "-m", "keyboard_app", "--model", str(app_config.model_path),
                "--port", "0", "--data-dir", str(app_config.data_dir)]
     server = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                              text=True, cwd=Path(__file__).parents[1])
+                              text=True, cwd=REPO)
     try:
         line = server.stdout.readline()
         found = re.search(r"serving model (\S+) at (http://127\.0\.0\.1:\d+/)", line)

@@ -15,13 +15,14 @@ from data.device_logs import Message
 from keyboard_app.app import create_app
 from keyboard_app.payloads import MAX_TEXT_CHARS
 from keyboard_app.resources import resources
+from tests.paths import REPO
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
-ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
+ARTIFACTS = REPO / "artifacts"
 
 
 @pytest.fixture
