@@ -29,7 +29,7 @@ from collections.abc import Container, Iterable
 from dataclasses import dataclass
 from typing import Any, Optional
 
-from data.records import BadRecordError, BadRecordsError, PathLike, parse_timestamp
+from data.records import BadRecordError, PathLike, parse_timestamp, read_json_lines
 from model.atomic_files import atomic_writer
 
 IMPRESSIONS_SUFFIX = ".impressions.jsonl"
@@ -204,33 +204,10 @@ def read_impressions(
         BadRecordsError: Some lines are bad and `skip_bad` is False; lists ``FILE:LINE``s.
         ValueError: The file holds no impressions.
     """
-    name = os.fspath(path)
-    if not os.path.isfile(name):
-        raise FileNotFoundError(f"{name}: no such impression log (expected JSONL impressions)")
-    impressions: list[ImpressionRecord] = []
-    problems: list[str] = []
-    with open(name, "rb") as stream:
-        for number, raw in enumerate(stream, start=1):
-            where = f"{name}:{number}"
-            if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
-                raw = raw[3:]
-            try:
-                line = raw.decode("utf-8")
-            except UnicodeDecodeError as error:
-                problems.append(f"{where}: not UTF-8 (byte {error.start + 1} of the line)")
-                continue
-            if not line.strip():
-                continue
-            try:
-                impressions.append(parse_impression(line.rstrip("\r\n"), where,
-                                                    candidates=candidates))
-            except BadRecordError as error:
-                problems.append(str(error))
-    if problems and not skip_bad:
-        raise BadRecordsError(name, problems)
-    if not impressions:
-        raise ValueError(f"{name}: no impressions; expected one JSON object per line like "
-                         f"{_EXAMPLE_LINE}")
+    impressions, problems = read_json_lines(
+        path, lambda line, where: parse_impression(line, where, candidates=candidates),
+        skip_bad=skip_bad, missing="no such impression log (expected JSONL impressions)",
+        empty="no impressions", example=_EXAMPLE_LINE)
     return LoadedImpressions(impressions, problems)
 
 

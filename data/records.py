@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, Optional, Union
+from typing import Any, Optional, TypeVar, Union
 
 from model.atomic_files import atomic_writer
 
@@ -25,6 +25,7 @@ PathLike = Union[str, "os.PathLike[str]"]
 
 # How many problems a refusal message lists before summarising the rest.
 _PROBLEMS_SHOWN = 5
+T = TypeVar("T")
 _EXAMPLE_LINE = '{"user_id": "u00042", "text": "how to make sourdough bread"}'
 
 
@@ -173,6 +174,48 @@ def parse_record(line: str, where: str) -> TypingRecord:
     )
 
 
+def read_json_lines(path: PathLike, parse: Callable[[str, str], T], *, skip_bad: bool,
+                    missing: str, empty: str, example: str) -> tuple[list[T], list[str]]:
+    """Parses every non-blank line of a UTF-8 JSONL file with `parse(line, "FILE:LINE")`.
+
+    `parse` raises BadRecordError for a bad line. Returns the parsed lines in file order and
+    the problems of the skipped ones.
+
+    Raises:
+        FileNotFoundError: no such file (the message ends with `missing`).
+        BadRecordsError: some lines are bad and `skip_bad` is False; lists their FILE:LINEs.
+        ValueError: no line parsed (the message names `empty` and shows `example`).
+    """
+    name = os.fspath(path)
+    if not os.path.isfile(name):
+        raise FileNotFoundError(f"{name}: {missing}")
+    parsed: list[T] = []
+    problems: list[str] = []
+    with open(name, "rb") as stream:
+        for number, raw in enumerate(stream, start=1):
+            where = f"{name}:{number}"
+            if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
+                raw = raw[3:]  # Editors on Windows add a byte-order mark.
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError as error:
+                problems.append(f"{where}: not UTF-8 (byte {error.start + 1} of the line)")
+                continue
+            if not line.strip():
+                continue
+            try:
+                parsed.append(parse(line.rstrip("\r\n"), where))
+            except BadRecordError as error:
+                problems.append(str(error))
+    if problems and not skip_bad:
+        raise BadRecordsError(name, problems)
+    if not parsed:
+        skipped = f" ({len(problems)} bad lines skipped)" if problems else ""
+        raise ValueError(f"{name}: {empty}{skipped}; expected one JSON object per line like "
+                         f"{example}")
+    return parsed, problems
+
+
 def read_records(path: PathLike, *, skip_bad: bool = False) -> LoadedRecords:
     """Reads a typing-history JSONL file.
 
@@ -190,35 +233,9 @@ def read_records(path: PathLike, *, skip_bad: bool = False) -> LoadedRecords:
         BadRecordsError: Some lines are bad and `skip_bad` is False.
         ValueError: The file holds no records.
     """
-    name = os.fspath(path)
-    if not os.path.isfile(name):
-        raise FileNotFoundError(f"{name}: no such typing-history file (expected JSONL records)")
-    records: list[TypingRecord] = []
-    problems: list[str] = []
-    with open(name, "rb") as stream:
-        for number, raw in enumerate(stream, start=1):
-            where = f"{name}:{number}"
-            if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
-                raw = raw[3:]  # Editors on Windows add a byte-order mark.
-            try:
-                line = raw.decode("utf-8")
-            except UnicodeDecodeError as error:
-                problems.append(f"{where}: not UTF-8 (byte {error.start + 1} of the line)")
-                continue
-            if not line.strip():
-                continue
-            try:
-                records.append(parse_record(line.rstrip("\r\n"), where))
-            except BadRecordError as error:
-                problems.append(str(error))
-    if problems and not skip_bad:
-        raise BadRecordsError(name, problems)
-    if not records:
-        skipped = f" ({len(problems)} bad lines skipped)" if problems else ""
-        raise ValueError(
-            f"{name}: no typing records{skipped}; expected one JSON object per line like "
-            f"{_EXAMPLE_LINE}"
-        )
+    records, problems = read_json_lines(
+        path, parse_record, skip_bad=skip_bad, missing="no such typing-history file (expected "
+        "JSONL records)", empty="no typing records", example=_EXAMPLE_LINE)
     return LoadedRecords(records=records, problems=problems)
 
 

@@ -16,22 +16,26 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from federated.aggregators.names import AGGREGATORS
-from federated.learning.options import SERVER_OPTIMIZERS, OptimizerConfig, RuntimeConfig
-from federated.privacy.options import (
-    DEFAULT_DP_CLIP,
-    DP_MECHANISMS,
-    MAX_COMPRESS_BITS,
-    PrivacyConfig,
+from federated.command_line import (
+    add_client_options,
+    add_device_options,
+    add_privacy_options,
+    add_round_options,
+    add_runtime_options,
+    add_server_options,
+    device_config,
+    optimizer_config,
+    privacy_config,
+    runtime_config,
 )
-from federated.simulation.options import ATTACKS, AttackConfig, DeviceConfig
+from federated.privacy.options import MAX_COMPRESS_BITS
+from federated.simulation.options import ATTACKS, AttackConfig
 from federated.training.config import TrainConfig
 from federated.training.workspace import Workspace, prepare_workspace
 
 
 def build_parser() -> argparse.ArgumentParser:
     defaults = TrainConfig()
-    optimizer_defaults = OptimizerConfig()
-    runtime_defaults = RuntimeConfig()
     parser = argparse.ArgumentParser(
         prog="python -m federated.train", description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -52,43 +56,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--skip-bad-records", action="store_true",
                         help="skip malformed lines of --data (and say how many) instead of "
                              "refusing the file")
-    run = parser.add_argument_group("rounds")
-    run.add_argument("--rounds", type=int, default=defaults.rounds,
-                     help="federated rounds (default %(default)s)")
-    run.add_argument("--clients-per-round", type=int, default=defaults.clients_per_round,
-                     help="devices sampled per round (default %(default)s)")
-    run.add_argument("--seed", type=int, default=defaults.seed,
-                     help="seeds the user split, sampling, init and shuffling "
-                          "(default %(default)s)")
-    run.add_argument("--eval-every", type=int, default=defaults.eval_every,
-                     help="evaluate on held-out users every N rounds (default %(default)s)")
-    run.add_argument("--eval-fraction", type=float, default=defaults.eval_fraction,
-                     help="share of users held out for evaluation (default %(default)s)")
-    client = parser.add_argument_group("clients")
-    client.add_argument("--batch-size", type=int, default=defaults.batch_size,
-                        help="client batch size (default %(default)s)")
-    client.add_argument("--local-epochs", type=int, default=defaults.local_epochs,
-                        help="passes over local data per round (default %(default)s)")
-    client.add_argument("--client-lr", type=float,
-                        default=optimizer_defaults.client_learning_rate,
-                        help="client SGD learning rate (default %(default).4g)")
-    server = parser.add_argument_group("server optimizer")
-    server.add_argument("--server-optimizer", choices=SERVER_OPTIMIZERS,
-                        default=optimizer_defaults.server_optimizer,
-                        help="applies the averaged update (default %(default)s)")
-    server.add_argument("--server-lr", type=float,
-                        default=optimizer_defaults.server_learning_rate,
-                        help="server learning rate (default %(default)s)")
-    server.add_argument("--server-epsilon", type=float,
-                        default=optimizer_defaults.server_epsilon,
-                        help="adam/yogi epsilon (default %(default)s)")
-    server.add_argument("--server-momentum", type=float,
-                        default=optimizer_defaults.server_momentum,
-                        help="sgdm momentum (default %(default)s)")
-    server.add_argument("--aggregator", choices=AGGREGATORS, default=defaults.aggregator,
-                        help="; ".join(f"{name}: {aggregator.description}"
-                                       for name, aggregator in AGGREGATORS.items())
-                        + " (default %(default)s)")
+    add_round_options(parser, rounds=defaults.rounds,
+                      clients_per_round=defaults.clients_per_round, seed=defaults.seed,
+                      eval_every=defaults.eval_every, eval_fraction=defaults.eval_fraction)
+    add_client_options(parser, defaults.optimizers, batch_size=defaults.batch_size,
+                       local_epochs=defaults.local_epochs)
+    server = add_server_options(parser, defaults.optimizers, aggregators=tuple(AGGREGATORS),
+                                aggregator=defaults.aggregator)
     server.add_argument("--trim-fraction", type=float, default=defaults.trim_fraction,
                         help="trimmed-mean: share of clients cut from each end of every "
                              "coordinate (default %(default)s)")
@@ -96,27 +70,11 @@ def build_parser() -> argparse.ArgumentParser:
                         help="median, trimmed-mean: average client updates in buckets of "
                              "this many first, then take the statistic over the buckets "
                              "(robust to non-IID clients; default %(default)s: no buckets)")
-    _add_device_and_attack_arguments(parser)
-    privacy = parser.add_argument_group(
-        "privacy", "user-level DP, secure aggregation and compressed uploads (README: "
-        "Privacy options); --compress combines with neither of the other two")
-    privacy.add_argument("--secure-aggregation", action="store_true",
-                         help="the server receives client updates and metrics only as sums "
-                              "(TFF secure-sum intrinsics; simulated without cryptography)")
-    privacy.add_argument("--dp-noise-multiplier", type=float, metavar="Z",
-                         help="user-level differential privacy: clip each client update and "
-                              "add Gaussian noise of Z clip norms to their sum; clients weigh "
-                              "equally; summary.json reports (epsilon, delta)")
-    privacy.add_argument("--dp-mechanism", choices=DP_MECHANISMS,
-                         help="adaptive: DP-FedAvg, fresh noise each round, adaptive clip "
-                              "norm; tree: DP-FTRL, tree-correlated noise, fixed clip norm, "
-                              "each user at most once per epoch (default adaptive)")
-    privacy.add_argument("--dp-clip", type=float, metavar="C",
-                         help="L2 clip norm of a client update (tree), or its starting "
-                              f"value (adaptive) (default {DEFAULT_DP_CLIP})")
-    privacy.add_argument("--dp-delta", type=float, metavar="D",
-                         help="delta of the reported (epsilon, delta) "
-                              "(default 1 / training users^1.1)")
+    add_device_options(parser, defaults.devices)
+    _add_attack_arguments(parser, defaults.attack)
+    privacy = add_privacy_options(
+        parser, "user-level DP, secure aggregation and compressed uploads (docs/privacy.md); "
+        "--compress combines with neither of the other two")
     privacy.add_argument("--compress", action="store_true",
                          help="upload client updates quantized to --compress-bits bits per "
                               "weight-matrix value (stochastic rounding, bit-packed)")
@@ -133,37 +91,12 @@ def build_parser() -> argparse.ArgumentParser:
                        help="CIFG-LSTM cell width (default %(default)s)")
     model.add_argument("--max-words", type=int, default=defaults.max_words,
                        help="words per message the model reads (default %(default)s)")
-    engine = parser.add_argument_group("TFF runtime")
-    engine.add_argument("--max-concurrent-clients", type=int,
-                        default=runtime_defaults.max_concurrent_calls,
-                        help="clients the worker trains at once; <= 0: no limit "
-                             "(default %(default)s)")
-    engine.add_argument("--intra-op-threads", type=int,
-                        default=runtime_defaults.intra_op_threads,
-                        help="TF threads per op in the worker; 0: TF decides "
-                             "(default %(default)s)")
-    engine.add_argument("--inter-op-threads", type=int,
-                        default=runtime_defaults.inter_op_threads,
-                        help="TF ops in parallel in the worker; 0: TF decides "
-                             "(default %(default)s)")
+    add_runtime_options(parser, defaults.runtime)
     return parser
 
 
-def _add_device_and_attack_arguments(parser: argparse.ArgumentParser) -> None:
-    device_defaults = DeviceConfig()
-    attack_defaults = AttackConfig()
-    devices = parser.add_argument_group("devices")
-    devices.add_argument("--eligibility", action="store_true",
-                         help="sample only phones that are idle, charging and on wifi at the "
-                              "round's simulated clock time (from each user's timestamps)")
-    devices.add_argument("--start-time", default=device_defaults.start_time, metavar="HH:MM",
-                         help="simulated clock time of round 1 (default %(default)s)")
-    devices.add_argument("--round-minutes", type=float, default=device_defaults.round_minutes,
-                         help="simulated minutes from one round to the next "
-                              "(default %(default)s)")
-    devices.add_argument("--dropout-rate", type=float, default=device_defaults.dropout_rate,
-                         help="chance that a sampled device fails mid-round; the round "
-                              "aggregates the others (default %(default)s)")
+def _add_attack_arguments(parser: argparse.ArgumentParser,
+                          attack_defaults: AttackConfig) -> None:
     attacks = parser.add_argument_group("attacks (to test defences)")
     attacks.add_argument("--attack", choices=ATTACKS, default=attack_defaults.attack,
                          help="boost: malicious clients scale their updates; backdoor: their "
@@ -202,25 +135,14 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
         lstm_units=args.lstm_units, max_words=args.max_words, batch_size=args.batch_size,
         local_epochs=args.local_epochs, aggregator=args.aggregator,
         trim_fraction=args.trim_fraction, bucket_size=args.bucket_size,
-        devices=DeviceConfig(eligibility=args.eligibility, start_time=args.start_time,
-                             round_minutes=args.round_minutes,
-                             dropout_rate=args.dropout_rate),
+        devices=device_config(args),
         attack=AttackConfig(attack=args.attack, malicious_fraction=args.malicious_fraction,
                             boost_factor=_boost_factor(args), trigger=args.backdoor_trigger,
                             target=args.backdoor_target),
-        optimizers=OptimizerConfig(
-            client_learning_rate=args.client_lr, server_optimizer=args.server_optimizer,
-            server_learning_rate=args.server_lr, server_epsilon=args.server_epsilon,
-            server_momentum=args.server_momentum),
-        runtime=RuntimeConfig(max_concurrent_calls=args.max_concurrent_clients,
-                              intra_op_threads=args.intra_op_threads,
-                              inter_op_threads=args.inter_op_threads),
-        privacy=PrivacyConfig(
-            secure_aggregation=args.secure_aggregation,
-            dp_noise_multiplier=args.dp_noise_multiplier, dp_mechanism=args.dp_mechanism,
-            dp_clip=args.dp_clip, dp_delta=args.dp_delta,
-            compress_bits=(MAX_COMPRESS_BITS if args.compress and args.compress_bits is None
-                           else args.compress_bits)))
+        optimizers=optimizer_config(args), runtime=runtime_config(args),
+        privacy=privacy_config(args, compress_bits=(
+            MAX_COMPRESS_BITS if args.compress and args.compress_bits is None
+            else args.compress_bits)))
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -18,6 +18,7 @@ import json
 import os
 import shutil
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -103,30 +104,43 @@ def write_export(
     if vocab.size != model_config.vocab_size:
         raise ValueError(f"vocabulary has {vocab.size} ids but the model expects "
                          f"{model_config.vocab_size}")
-    run_dir = Path(run_dir)
     version = weights_version(weights, label=label)
-    exports = run_dir / EXPORTS_DIR
+
+    def write(staging: Path) -> None:
+        vocab.save(staging / VOCAB_FILE)
+        np.savez(staging / WEIGHTS_FILE, **weights)
+        (staging / TFLITE_FILE).write_bytes(tflite_model)
+        config = {"format": EXPORT_FORMAT, "version": version,
+                  "model": dataclasses.asdict(model_config), "metadata": metadata or {}}
+        (staging / CONFIG_FILE).write_text(json.dumps(config, indent=2) + "\n",
+                                           encoding="utf-8")
+
+    return read_export_info(publish_version(Path(run_dir), version, write))
+
+
+def publish_version(directory: Path, version: str, write: Callable[[Path], None]) -> Path:
+    """Writes export `version` under `directory/exports/` and points `directory/model` at it.
+
+    `write(staging)` fills a fresh staging directory, which then becomes the version in one
+    rename: readers never see half an export. A version that exists already is reused (its
+    content is determined by its name). Returns the version's directory.
+    """
+    exports = directory / EXPORTS_DIR
     exports.mkdir(parents=True, exist_ok=True)
     final = exports / version
     if not final.exists():
         staging = Path(tempfile.mkdtemp(prefix=f".{version}.", dir=exports))
         try:
-            vocab.save(staging / VOCAB_FILE)
-            np.savez(staging / WEIGHTS_FILE, **weights)
-            (staging / TFLITE_FILE).write_bytes(tflite_model)
-            config = {"format": EXPORT_FORMAT, "version": version,
-                      "model": dataclasses.asdict(model_config), "metadata": metadata or {}}
-            (staging / CONFIG_FILE).write_text(json.dumps(config, indent=2) + "\n",
-                                               encoding="utf-8")
+            write(staging)
             os.replace(staging, final)
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise
-    point_symlink(run_dir / CURRENT_LINK, Path(EXPORTS_DIR) / version)
-    return read_export_info(final)
+    _point_symlink(directory / CURRENT_LINK, Path(EXPORTS_DIR) / version)
+    return final
 
 
-def point_symlink(link: Path, target: Path) -> None:
+def _point_symlink(link: Path, target: Path) -> None:
     """Makes `link` point at `target` in one atomic rename."""
     if link.exists() and not link.is_symlink():
         raise ExportError(f"{link} exists and is not a symlink; move it away")

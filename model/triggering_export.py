@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,11 +24,9 @@ import numpy as np
 from model import triggering
 from model.export import (
     CONFIG_FILE,
-    CURRENT_LINK,
     EXPORT_FORMAT,
-    EXPORTS_DIR,
     ExportError,
-    point_symlink,
+    publish_version,
     weights_version,
 )
 from model.query_candidates import QueryIndex, load_query_index, save_query_index
@@ -67,23 +63,16 @@ def write_triggering_export(directory: str | os.PathLike, model: TriggeringModel
         {"weights": model.weights, "bias": _bytes(repr(model.bias)),
          "threshold": _bytes(repr(threshold)), "candidates": _bytes(candidates.to_json())},
         label=label)
-    exports = directory / EXPORTS_DIR
-    exports.mkdir(parents=True, exist_ok=True)
-    final = exports / version
-    if not final.exists():
-        staging = Path(tempfile.mkdtemp(prefix=f".{version}.", dir=exports))
-        try:
-            save_triggering_model(staging, model)
-            save_query_index(staging / CANDIDATES_FILE, candidates)
-            config = {"format": EXPORT_FORMAT, "kind": KIND, "version": version,
-                      "threshold": threshold, "keep_share": keep_share, "metadata": metadata}
-            (staging / CONFIG_FILE).write_text(json.dumps(config, indent=2) + "\n",
-                                               encoding="utf-8")
-            os.replace(staging, final)
-        except BaseException:
-            shutil.rmtree(staging, ignore_errors=True)
-            raise
-    point_symlink(directory / CURRENT_LINK, Path(EXPORTS_DIR) / version)
+
+    def write(staging: Path) -> None:
+        save_triggering_model(staging, model)
+        save_query_index(staging / CANDIDATES_FILE, candidates)
+        config = {"format": EXPORT_FORMAT, "kind": KIND, "version": version,
+                  "threshold": threshold, "keep_share": keep_share, "metadata": metadata}
+        (staging / CONFIG_FILE).write_text(json.dumps(config, indent=2) + "\n",
+                                           encoding="utf-8")
+
+    publish_version(directory, version, write)
     return version
 
 
