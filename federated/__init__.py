@@ -6,6 +6,7 @@ import-linter, contracts in `.importlinter`):
 
 - `train`, `train_queries`, `experiments`: the command lines; the only modules that read
   arguments.
+- `command_line`: the flags both trainers share, and the typed options they become.
 - `report`: `python -m federated.report`: a finished run against its baselines.
 - `training`: one run: its directory, configuration, workspace, round loop, summary.
 - `evaluation`: scoring a model on held-out users; the n-gram and centralized baselines.
@@ -13,4 +14,5 @@ import-linter, contracts in `.importlinter`):
 - `aggregators`: how the server combines client updates (`tff.aggregators` factories).
 - `privacy`: differential privacy: the noised mean and the accountant.
 - `simulation`: who trains when, attackers, sampling (pure Python + numpy, no TensorFlow).
+- `flags`: the command-line flag of every setting, for validation messages.
 """
