@@ -23,7 +23,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -296,7 +296,7 @@ def read_device_histories(data_dir: str | os.PathLike) -> list[DeviceHistory]:
     histories = []
     for device_id in device_ids:
         uri = (data_dir / f"{device_id}{STORE_SUFFIX}").resolve().as_uri() + "?mode=ro"
-        with sqlite3.connect(uri, uri=True) as connection:
+        with closing(sqlite3.connect(uri, uri=True)) as connection:
             messages = [StoredMessage(text, time) for time, text in connection.execute(
                 "SELECT time, text FROM messages ORDER BY time, id")]
             impressions = [StoredImpression(time, position, tuple(json.loads(words)))

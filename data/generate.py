@@ -21,6 +21,7 @@ import os
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from pathlib import Path
 from typing import Optional
 
 from tqdm import tqdm
@@ -112,6 +113,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         if args.no_impressions:
             records = generate_records(config, on_user=lambda _profile: bar.update())
             count = write_records(args.out, _counting_words(records, words, tokenize))
+            # Logs of an earlier generation must not pass for these histories' logs.
+            for stale in (searches_path(args.out), impressions_path(args.out)):
+                Path(stale).unlink(missing_ok=True)
         else:
             with contextlib.ExitStack() as files:
                 searches = files.enter_context(atomic_writer(searches_path(args.out)))

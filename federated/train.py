@@ -31,6 +31,7 @@ from federated.command_line import (
 from federated.privacy.options import MAX_COMPRESS_BITS
 from federated.simulation.options import ATTACKS, AttackConfig
 from federated.training.config import TrainConfig
+from federated.training.run_dir import RunDir
 from federated.training.workspace import Workspace, prepare_workspace
 
 
@@ -169,7 +170,7 @@ def main(argv: Sequence[str] | None = None) -> int:
           f"{summary['top3_recall']:.4f} on {summary['eval_users']} held-out users "
           f"(most-frequent-words baseline: {summary['baselines']['unigram']['top1_recall']:.4f}"
           f" / {summary['baselines']['unigram']['top3_recall']:.4f}); "
-          f"model {summary['model_version']} in {args.out / 'model'}")
+          f"model {summary['model_version']} in {RunDir(args.out).model}")
     if summary["dp"]:
         print(f"differential privacy: epsilon {summary['dp']['epsilon']:.3g} at delta "
               f"{summary['dp']['delta']:.3g} after {summary['dp']['rounds']} rounds "

@@ -38,6 +38,7 @@ from federated.command_line import (
 )
 from federated.training.query_config import QueryTrainConfig
 from federated.training.query_workspace import QueryWorkspace, prepare_query_workspace
+from federated.training.run_dir import RunDir
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -110,7 +111,7 @@ def main(argv: Sequence[str] | None = None) -> int:
           f"{summary['log_loss']:.4f}, CTR of the best-scored half {summary['ctr_at_half']:.4f} "
           f"(show always: {summary['show_always_ctr']:.4f}); threshold "
           f"{summary['threshold']:.4f} shows {summary['eval_share_shown']:.1%} of them; model "
-          f"{summary['model_version']} in {args.out / 'model'}")
+          f"{summary['model_version']} in {RunDir(args.out).model}")
     if summary["dp"]:
         print(f"differential privacy: epsilon {summary['dp']['epsilon']:.3g} at delta "
               f"{summary['dp']['delta']:.3g} after {summary['dp']['rounds']} rounds")

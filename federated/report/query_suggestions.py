@@ -55,11 +55,12 @@ MODEL_LABELS = {"federated": "Federated triggering (FedAvg)",
 
 def model_scores(labels: np.ndarray, scores: np.ndarray) -> dict[str, float]:
     """`auc`, `log_loss`, `ctr` (all impressions), `ctr_at_half` (the best-scored half kept)
-    and `lift_at_half` (`ctr_at_half / ctr`) of one model's tap probabilities."""
+    and `lift_at_half` (`ctr_at_half / ctr`; None without a tap) of one model's tap
+    probabilities."""
     ctr = float(labels.mean())
     at_half = ctr_at_share_kept(labels, scores, 0.5)
     return {"auc": auc(labels, scores), "log_loss": log_loss(labels, scores), "ctr": ctr,
-            "ctr_at_half": at_half, "lift_at_half": at_half / ctr}
+            "ctr_at_half": at_half, "lift_at_half": at_half / ctr if ctr else None}
 
 
 def rounds_to_auc(history: list[QueryRoundMetrics], target: float) -> Optional[int]:
@@ -92,7 +93,7 @@ def query_suggestions(run_dir: Path, workspace: Workspace) -> Optional[dict[str,
         ValueError: the triggering run holds out other users, or its logs changed.
     """
     run = RunDir(run_dir).queries
-    if not run.config.is_file():
+    if not run.summary.is_file():  # No triggering run, or not finished.
         return None
     try:
         export = read_triggering_export(run.model)

@@ -2,5 +2,5 @@
 
 Pure Python + numpy, no TensorFlow (an import-linter contract says so), so every draw is fast
 to test. Every draw is seeded by the run's seed, the round and the client ids only.
-May import: `data`, `model` (its pure modules), `federated.options`.
+May import: `data`, `model` (its pure modules), `federated.flags`.
 """

@@ -111,8 +111,10 @@ def plan_round(client_ids: Sequence[str], *, count: int, seed: int, round_number
     """
     available = client_ids if eligible is None else eligible
     count = min(count, len(available))
-    first = [c for c in priority if c in set(available)][:count]
-    others = [c for c in available if c not in set(first)] if first else available
+    available_set = set(available)
+    first = [c for c in priority if c in available_set][:count]
+    first_set = set(first)
+    others = [c for c in available if c not in first_set] if first else available
     sampled = first + (sampler(others, count=count - len(first), seed=seed,
                                round_number=round_number) if count > len(first) else [])
     trained = [c for c in sampled if not drops_out(
@@ -147,8 +149,9 @@ class RoundPlanner:
     priority_round: int = 1
 
     def __call__(self, round_number: int) -> RoundPlan:
+        clients = set(self.clients)
         eligible = (None if self.eligible is None else
-                    [c for c in self.eligible(round_number) if c in set(self.clients)])
+                    [c for c in self.eligible(round_number) if c in clients])
         return plan_round(self.clients, count=self.count, seed=self.seed,
                           round_number=round_number, eligible=eligible,
                           priority=self.priority if round_number == self.priority_round else (),

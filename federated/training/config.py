@@ -9,18 +9,20 @@ from __future__ import annotations
 import dataclasses
 import json
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
-from federated.aggregators.names import AGGREGATORS, COORDINATE_WISE, SUM_AGGREGATORS
+from federated.aggregators.names import AGGREGATORS, COORDINATE_WISE, ROBUST, SUM_AGGREGATORS
 from federated.flags import flag
 from federated.learning.options import OptimizerConfig, RuntimeConfig
 from federated.privacy.options import PrivacyConfig
 from federated.simulation.options import AttackConfig, DeviceConfig
+from federated.training.run_dir import RUN_FORMAT, RunFormatError
 from model.config import ModelConfig
 
 # Settings that may differ between a run and its resumption: they change how long or how
 # fast it runs, not what it computes.
 RESUMABLE_CHANGES = ("rounds", "runtime")
+Settings = TypeVar("Settings")
 _COUNTS = ("rounds", "clients_per_round", "eval_every", "vocab_words", "embedding_dim",
            "lstm_units", "max_words", "batch_size", "local_epochs", "bucket_size")
 
@@ -70,7 +72,7 @@ class TrainConfig:
     batch_size: int = 16
     local_epochs: int = 1
     optimizers: OptimizerConfig = field(default_factory=OptimizerConfig)
-    aggregator: str = "robust"
+    aggregator: str = ROBUST
     trim_fraction: float = 0.1
     bucket_size: int = 1
     devices: DeviceConfig = field(default_factory=DeviceConfig)
@@ -126,19 +128,38 @@ class TrainConfig:
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> TrainConfig:
-        """The config `to_dict` saved (every key: a run's format fixes them)."""
-        parts = {"optimizers": OptimizerConfig, "runtime": RuntimeConfig,
-                 "privacy": PrivacyConfig, "devices": DeviceConfig, "attack": AttackConfig}
-        return cls(**{**values, **{name: part(**values[name]) for name, part in parts.items()}})
+        """The config `to_dict` saved."""
+        return settings_from_dict(cls, values, {
+            "optimizers": OptimizerConfig, "runtime": RuntimeConfig, "privacy": PrivacyConfig,
+            "devices": DeviceConfig, "attack": AttackConfig})
 
     def resume_conflicts(self, saved: TrainConfig) -> list[str]:
         """Names the settings that differ from `saved` and would change what the run computes."""
-        mine, theirs = self.to_dict(), saved.to_dict()
-        return [f"{name}: {theirs[name]!r} saved, {mine[name]!r} now"
-                for name in mine if name not in RESUMABLE_CHANGES and mine[name] != theirs[name]]
+        return resume_conflicts(self.to_dict(), saved.to_dict())
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2, sort_keys=True) + "\n"
+
+
+def settings_from_dict(cls: type[Settings], values: dict[str, Any],
+                       parts: dict[str, type]) -> Settings:
+    """A trainer's settings from their saved `to_dict`, with their option objects (`parts`).
+
+    Raises:
+        RunFormatError: `values` are not `cls`'s settings in this run format (another trainer's
+            run, or one written before a setting existed).
+    """
+    try:
+        return cls(**{**values, **{name: part(**values[name]) for name, part in parts.items()}})
+    except (KeyError, TypeError) as error:
+        raise RunFormatError(f"the saved settings are not a {cls.__name__} of run format "
+                             f"{RUN_FORMAT} ({error}): train the run again") from None
+
+
+def resume_conflicts(mine: dict[str, Any], saved: dict[str, Any]) -> list[str]:
+    """The settings (`to_dict`s) that differ and would change what a resumed run computes."""
+    return [f"{name}: {saved[name]!r} saved, {mine[name]!r} now"
+            for name in mine if name not in RESUMABLE_CHANGES and mine[name] != saved[name]]
 
 
 def check_private_sampling(privacy: PrivacyConfig, *, clients_per_round: int,

@@ -10,7 +10,7 @@ import os
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
-from typing import Any, Optional, Protocol
+from typing import Any, Optional, Protocol, get_args, get_type_hints
 
 from federated.aggregators.measurements import LEFT_OUT, find_measurement
 from federated.simulation.sampling import RoundPlan
@@ -72,7 +72,7 @@ def write_rows(path: str | os.PathLike, rows: Sequence[Any], row_type: type) -> 
 def read_rows(path: str | os.PathLike, row_type: type) -> list[Any]:
     """Reads a CSV written by `write_rows` for `row_type`; a missing file has no rows.
 
-    Fields annotated `int` or `Optional[int]` are read as integers, the others as floats.
+    Fields typed `int` or `Optional[int]` are read as integers, the others as floats.
 
     Raises:
         RunFormatError: the file does not have `row_type`'s columns.
@@ -80,7 +80,8 @@ def read_rows(path: str | os.PathLike, row_type: type) -> list[Any]:
     path = Path(path)
     if not path.exists():
         return []
-    columns = {f.name: f.type for f in fields(row_type)}
+    hints = get_type_hints(row_type)
+    columns = {f.name: int in (hints[f.name], *get_args(hints[f.name])) for f in fields(row_type)}
     with path.open(encoding="utf-8", newline="") as handle:
         reader = csv.DictReader(handle)
         if reader.fieldnames != list(columns):
@@ -90,10 +91,10 @@ def read_rows(path: str | os.PathLike, row_type: type) -> list[Any]:
                 for row in reader]
 
 
-def _parse(annotation: str, cell: str) -> Any:
+def _parse(is_int: bool, cell: str) -> Any:
     if cell == "":
         return None
-    return int(cell) if annotation in ("int", "Optional[int]") else float(cell)
+    return int(cell) if is_int else float(cell)
 
 
 def write_history(path: str | os.PathLike, rows: list[RoundMetrics]) -> None:

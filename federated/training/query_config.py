@@ -16,11 +16,9 @@ from federated.flags import flag
 from federated.learning.options import OptimizerConfig, RuntimeConfig
 from federated.privacy.options import PrivacyConfig
 from federated.simulation.options import DeviceConfig
-from federated.training.config import check_private_sampling
+from federated.training.config import check_private_sampling, resume_conflicts, settings_from_dict
 from model.triggering import TriggeringConfig
 
-# Like `federated.training.config.RESUMABLE_CHANGES`: how long or how fast, not what.
-RESUMABLE_CHANGES = ("rounds", "runtime")
 _COUNTS = ("rounds", "clients_per_round", "eval_every", "batch_size", "local_epochs")
 # Plain FedAvg (the server adds the mean client update): over sparse features, server Adam
 # (the next-word default) takes full-size steps on features only a round's few clients have,
@@ -98,12 +96,10 @@ class QueryTrainConfig:
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> QueryTrainConfig:
         """The config `to_dict` saved."""
-        parts = {"optimizers": OptimizerConfig, "runtime": RuntimeConfig,
-                 "privacy": PrivacyConfig, "devices": DeviceConfig}
-        return cls(**{**values, **{name: part(**values[name]) for name, part in parts.items()}})
+        return settings_from_dict(cls, values, {
+            "optimizers": OptimizerConfig, "runtime": RuntimeConfig, "privacy": PrivacyConfig,
+            "devices": DeviceConfig})
 
     def resume_conflicts(self, saved: QueryTrainConfig) -> list[str]:
         """Names the settings that differ from `saved` and would change what the run computes."""
-        mine, theirs = self.to_dict(), saved.to_dict()
-        return [f"{name}: {theirs[name]!r} saved, {mine[name]!r} now"
-                for name in mine if name not in RESUMABLE_CHANGES and mine[name] != theirs[name]]
+        return resume_conflicts(self.to_dict(), saved.to_dict())

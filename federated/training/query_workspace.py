@@ -25,6 +25,7 @@ from data.impressions import (
 from data.records import read_records
 from federated.simulation.availability import Availability, build_availability
 from federated.training.query_config import QueryTrainConfig
+from federated.training.query_metrics import QueryRoundMetrics
 from federated.training.run_dir import RunDir, run_config_json
 from federated.training.workspace import check_run_dir, file_sha256, split_histories
 from model.atomic_files import atomic_write_text
@@ -88,7 +89,7 @@ def prepare_query_workspace(data_path: Path, run_dir: Path, config: QueryTrainCo
     logs_sha256 = {kind: file_sha256(path) for kind, path in logs.items()}
     resume_round = check_run_dir(run_dir, config, data_sha256, resume=resume,
                                  read_config=QueryTrainConfig.from_dict,
-                                 logs_sha256=logs_sha256)
+                                 row_type=QueryRoundMetrics, logs_sha256=logs_sha256)
     split = split_histories(data_path, config, skip_bad=skip_bad)
     loaded = read_impressions(logs["impressions"], skip_bad=skip_bad)
     if loaded.problems:

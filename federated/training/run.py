@@ -145,7 +145,7 @@ def _round_planner(workspace: Workspace, clients: list[str]) -> RoundPlanner:
         clients, count=config.clients_per_round, seed=config.seed,
         dropout_rate=config.devices.dropout_rate, sampler=SAMPLERS[config.privacy.sampling],
         eligible=None if workspace.availability is None else workspace.availability.eligible,
-        priority=[device for device in workspace.device_clients if device in set(clients)],
+        priority=[device for device in workspace.device_clients if device in clients],
         priority_round=workspace.resume_round + 1)
 
 

@@ -47,11 +47,19 @@ def run_summary(workspace: Workspace, history: Sequence[RoundMetrics], final_eva
     }
 
 
-def software_versions() -> dict[str, str]:
-    """summary.json's `software`: the versions of Python and of the libraries that train."""
+def software_versions() -> dict[str, Optional[str]]:
+    """summary.json's `software`: the versions of Python and of the libraries that train (None
+    for one installed under another distribution name, e.g. tensorflow-cpu)."""
     return {"python": platform.python_version(),
-            **{name.replace("-", "_"): metadata.version(name)
+            **{name.replace("-", "_"): _installed_version(name)
                for name in ("tensorflow", "tensorflow-federated", "numpy")}}
+
+
+def _installed_version(distribution: str) -> Optional[str]:
+    try:
+        return metadata.version(distribution)
+    except metadata.PackageNotFoundError:
+        return None
 
 
 def _total(values) -> int:

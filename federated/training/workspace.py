@@ -21,6 +21,7 @@ from federated.simulation.attacks import choose_malicious, poison_users
 from federated.simulation.availability import Availability, build_availability
 from federated.training import checkpoint
 from federated.training.config import TrainConfig
+from federated.training.metrics_file import RoundMetrics, read_rows
 from federated.training.run_dir import RunDir, read_run_config, run_config_json
 from model.atomic_files import atomic_write_text
 from model.export import VOCAB_FILE, ExportInfo, read_export_info
@@ -122,9 +123,10 @@ def prepare_workspace(data_path: Path, run_dir: Path, config: TrainConfig, *, re
     if config.clients_per_round > len(split.train):
         raise ValueError(f"--clients-per-round {config.clients_per_round} is more than the "
                          f"{len(split.train)} training users in {data_path}; lower it")
-    train_texts = texts_by_user(split.train)
-    device_clients = _add_device_logs(train_texts, set(split.eval), device_logs)
-    availability = (build_availability(split.train, config.devices, seed=config.seed)
+    train_records, device_clients = _with_device_logs(split.train, set(split.eval), device_logs)
+    train_texts = texts_by_user(train_records)
+    # Devices train when their own timestamps say their phone is idle, like any phone.
+    availability = (build_availability(train_records, config.devices, seed=config.seed)
                     if config.devices.eligibility else None)
     malicious = choose_malicious(split.train, config.attack.malicious_fraction,
                                  seed=config.seed, exclude=device_clients)
@@ -148,24 +150,26 @@ def prepare_workspace(data_path: Path, run_dir: Path, config: TrainConfig, *, re
         availability=availability, malicious_clients=tuple(malicious))
 
 
-def _add_device_logs(train_texts: dict[str, list[str]], eval_users: set[str],
-                     device_logs: Optional[Path]) -> tuple[str, ...]:
-    """Adds the devices' committed messages to `train_texts`; returns the devices that did.
+def _with_device_logs(train: dict[str, list[TypingRecord]], eval_users: set[str],
+                      device_logs: Optional[Path]
+                      ) -> tuple[dict[str, list[TypingRecord]], tuple[str, ...]]:
+    """The training users' records with the devices' committed messages added (a device named
+    like a training user adds to that user's history, another one is a new user), and the
+    devices that added some.
 
     Devices of held-out evaluation users are left out: nothing trains on evaluation users.
     """
     if device_logs is None:
-        return ()
-    logged = texts_by_user(group_by_user(export_device_records(device_logs)))
+        return train, ()
+    logged = group_by_user(export_device_records(device_logs))
     for device in sorted(set(logged) & eval_users):
         print(f"device {device} is a held-out evaluation user: its logs are not trained on",
               file=sys.stderr)
-    devices = tuple(sorted(set(logged) - eval_users))
-    for device in devices:
-        train_texts[device] = train_texts.get(device, []) + logged[device]
+    devices = sorted(set(logged) - eval_users)
     print(f"device logs: {sum(len(logged[d]) for d in devices)} messages from "
           f"{len(devices)} devices, first in this invocation's first round", file=sys.stderr)
-    return devices
+    return ({**train, **{device: train.get(device, []) + logged[device] for device in devices}},
+            tuple(devices))
 
 
 def _with_model_of(config: TrainConfig, export: ExportInfo) -> TrainConfig:
@@ -190,6 +194,7 @@ def _run_vocabulary(run_dir: Path, train_texts: dict[str, list[str]], config: Tr
 
 def check_run_dir(run_dir: Path, config: Any, data_sha256: str, *, resume: bool,
                   read_config: Callable[[dict[str, Any]], Any] = TrainConfig.from_dict,
+                  row_type: type = RoundMetrics,
                   logs_sha256: Optional[dict[str, str]] = None) -> int:
     """Returns the round to resume from, refusing runs that cannot be continued.
 
@@ -200,6 +205,7 @@ def check_run_dir(run_dir: Path, config: Any, data_sha256: str, *, resume: bool,
         data_sha256: the typing histories' hash now.
         resume: whether `--resume` was given.
         read_config: turns config.json's `train` back into a config.
+        row_type: the rows of the run's metrics.csv (checked here, before TensorFlow loads).
         logs_sha256: the hashes of other input files now (saved in config.json), if any.
     """
     if run_dir.exists() and not run_dir.is_dir():
@@ -213,6 +219,7 @@ def check_run_dir(run_dir: Path, config: Any, data_sha256: str, *, resume: bool,
     if not files.config.exists():
         return 0
     saved = read_run_config(files)
+    read_rows(files.metrics, row_type)  # Refuses another run format's columns in one line.
     problems = config.resume_conflicts(read_config(saved["train"]))
     if saved["data_sha256"] != data_sha256:
         problems.append(f"data: {saved['data']} has changed since the run started")

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import json
 import sys
 
 import pytest
 
+from data.device_logs import DeviceStore, Message
 from data.records import TypingRecord, write_records
 from federated.flags import FLAGS
+from federated.simulation.options import DeviceConfig
 from federated.train import build_parser, main
 from federated.training.config import TrainConfig
+from federated.training.workspace import prepare_workspace
 
 pytestmark = pytest.mark.usefixtures("no_tensorflow_import")
 
@@ -160,3 +164,34 @@ def test_every_setting_has_its_flag_in_the_table_and_the_parser():
 
     assert set(FLAGS) == settings
     assert set(FLAGS.values()) <= options
+
+
+def test_a_device_that_is_no_training_user_gets_its_own_availability(tmp_path):
+    stamps = [f"2026-03-0{day}T{hour:02d}:10:00Z" for day in range(1, 4) for hour in range(8, 20)]
+    write_records(tmp_path / "h.jsonl", [
+        TypingRecord(f"u{user}", f"message {i} of user {user}", stamps[i % len(stamps)])
+        for user in range(6) for i in range(12)])
+    store = DeviceStore(tmp_path / "devices")
+    store.device("phone").record([Message(f"m{i}", f"hello from the phone {i}")
+                                  for i in range(5)])
+    store.close()
+    config = TrainConfig(clients_per_round=2, eval_fraction=0.2,
+                         devices=DeviceConfig(eligibility=True))
+
+    workspace = prepare_workspace(tmp_path / "h.jsonl", tmp_path / "run", config, resume=False,
+                                  skip_bad=False, device_logs=tmp_path / "devices")
+
+    assert workspace.device_clients == ("phone",)
+    assert workspace.availability.schedule("phone") is not None
+    assert any("phone" in workspace.availability.eligible(r) for r in range(1, 200))
+
+
+def test_a_run_of_the_other_trainer_is_refused_in_one_line(capsys, histories, tmp_path):
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "config.json").write_text(json.dumps(
+        {"format": 1, "train": {"buckets": 4096}, "data": str(histories), "data_sha256": "x"}))
+
+    message = refusal(capsys, "--data", str(histories), "--out", str(run), "--resume")
+
+    assert message.startswith("the saved settings are not a TrainConfig of run format 1")
