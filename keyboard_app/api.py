@@ -24,7 +24,7 @@ from keyboard_app.payloads import (
     parse_suggest_request,
 )
 from keyboard_app.resources import resources
-from model.query_chips import choose_chip, local_hour
+from model.query_chips import local_hour
 
 CSRF_HEADER = "X-Keyboard-Request"
 RECENT_MESSAGES = 20
@@ -79,13 +79,13 @@ def queries():
     slot = resources().queries
     if slot is None:
         return jsonify(query=None, model_version=None)
-    export = slot.current  # One model for the whole request.
-    chip = choose_chip(export, text, hour=local_hour(utc_offset),
-                       history=log.recent_queries(export.model.config.history_size))
+    chooser = slot.current  # One model for the whole request.
+    chip = chooser.choose(text, hour=local_hour(utc_offset),
+                          history=log.recent_queries(chooser.history_size))
     return jsonify(query=chip and {
         "query": chip.query, "score": chip.score, "baseline_score": chip.baseline_score,
         "context": chip.context, "position": chip.position,
-        "model_version": chip.model_version}, model_version=export.version)
+        "model_version": chip.model_version}, model_version=chooser.version)
 
 
 @bp.post("/events")

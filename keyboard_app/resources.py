@@ -10,12 +10,9 @@ from flask import Flask, current_app
 from data.device_logs import DeviceStore
 from keyboard_app.config import AppConfig
 from keyboard_app.model_slot import LoadModel, ModelSlot
+from model.query_chips import ChipChooser, load_chip_chooser
 from model.suggest import Suggester
-from model.triggering_export import (
-    TriggeringExport,
-    read_triggering_export,
-    read_triggering_version,
-)
+from model.triggering_export import read_triggering_version
 
 _EXTENSION = "keyboard_app"
 
@@ -27,7 +24,7 @@ class Resources:
     config: AppConfig
     models: ModelSlot[Suggester]
     store: DeviceStore
-    queries: Optional[ModelSlot[TriggeringExport]] = None
+    queries: Optional[ModelSlot[ChipChooser]] = None
 
 
 def init_app(app: Flask, config: AppConfig, load_model: LoadModel) -> None:
@@ -36,7 +33,7 @@ def init_app(app: Flask, config: AppConfig, load_model: LoadModel) -> None:
     Raises:
         model.export.ExportError: an export cannot be served.
     """
-    queries = (ModelSlot(config.queries_path, read_triggering_export,
+    queries = (ModelSlot(config.queries_path, load_chip_chooser,
                          read_version=read_triggering_version,
                          check_seconds=config.reload_check_seconds)
                if config.queries_path is not None else None)
