@@ -27,13 +27,18 @@ serve: setup
 	$(PY) -m keyboard_app --model $(DEMO_RUN)/model --data-dir $(DEMO_DEVICES) \
 	  --history $(DEMO_DATA) --port $(PORT)
 
-# Closing the loop: what was typed on the keyboard's devices joins 10 more rounds; the
-# running keyboard picks up the new model version by itself.
+# Closing the loop: what was typed on the keyboard's devices joins 10 more rounds of the
+# next-word run, and the query chips they showed and tapped 10 more of the triggering run; the
+# running keyboard picks up both new model versions by itself.
 retrain: setup
 	$(PY) -m federated.train --data $(DEMO_DATA) --out $(DEMO_RUN) --resume \
 	  --device-logs $(DEMO_DEVICES) \
 	  $$(cat $(DEMO_DIR)/train-args) --rounds $$($(PY) -c "import json; \
 	  print(json.load(open('$(DEMO_RUN)/summary.json'))['rounds_completed'] + 10)")
+	$(PY) -m federated.train_queries --data $(DEMO_DATA) --out $(DEMO_QUERIES) --resume \
+	  --device-logs $(DEMO_DEVICES) \
+	  $$(cat $(DEMO_DIR)/query-train-args) --rounds $$($(PY) -c "import json; \
+	  print(json.load(open('$(DEMO_QUERIES)/summary.json'))['rounds_completed'] + 10)")
 
 setup:
 	@scripts/setup.sh

@@ -2,16 +2,18 @@
 
 A device's file (`DATA_DIR/<device id>.sqlite3`, WAL mode) holds the suggestion strips shown
 (impressions: the words and the caret position in the message), the suggestions tapped (which
-word, which slot of the strip) and the committed messages, each with a UTC timestamp. Events
-carry a client-made id, so a retried request never stores an event twice.
+word, which slot of the strip) and the committed messages, each with a UTC timestamp. Since
+schema version 2 it also holds the query chips shown and tapped (`data.device_queries`); a
+version-1 file gains those tables in place when opened. Events carry a client-made id, so a
+retried request never stores an event twice.
 
 Device ids must match `DEVICE_ID_PATTERN` before they become part of a path, so no request can
 reach a file outside the data directory or another device's file.
 
 This module owns the device log: its schema, and every read and write of it. It imports neither
 Flask nor TensorFlow: the keyboard app writes through `DeviceStore`, the trainer reads
-`export_device_records` (device logs as federated clients) and the report reads
-`read_device_histories` (live metrics), read-only.
+`export_device_records` and `export_device_impressions` (device logs as federated clients)
+and the report reads `read_device_histories` (live metrics), read-only.
 """
 
 from __future__ import annotations
@@ -21,7 +23,6 @@ import os
 import re
 import sqlite3
 import threading
-import time
 from collections.abc import Iterator, Sequence
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
@@ -29,13 +30,14 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, Union
 
+from data import device_queries
+from data.device_queries import BUSY_SECONDS, QueryClick, QueryImpression, enable_wal
+from data.impressions import ImpressionRecord
 from data.records import TypingRecord
 
 DEVICE_ID_PATTERN = re.compile(r"[a-z0-9_-]{1,32}")
 STORE_SUFFIX = ".sqlite3"
-_SCHEMA_VERSION = 1
-# How long a writer waits for another connection (thread or process) to release the file.
-BUSY_SECONDS = 10.0
+_SCHEMA_VERSION = 2
 _SCHEMA = (
     """CREATE TABLE impressions (
         id INTEGER PRIMARY KEY, event_id TEXT NOT NULL UNIQUE, time TEXT NOT NULL,
@@ -77,7 +79,7 @@ class Message:
     text: str
 
 
-Event = Union[Impression, Click, Message]
+Event = Union[Impression, Click, Message, QueryImpression, QueryClick]
 
 
 @dataclass(frozen=True)
@@ -112,11 +114,18 @@ class DeviceStats:
     messages: int
     impressions: int
     clicks: int
+    query_impressions: int = 0
+    query_clicks: int = 0
 
     @property
     def click_through_rate(self) -> float:
         """Taps per suggestion strip shown (0 before any strip was shown)."""
         return self.clicks / self.impressions if self.impressions else 0.0
+
+    @property
+    def query_click_through_rate(self) -> float:
+        """Query chips tapped per chip shown (0 before any chip was shown)."""
+        return self.query_clicks / self.query_impressions if self.query_impressions else 0.0
 
 
 def check_device_id(device_id: str) -> str:
@@ -132,26 +141,6 @@ def utc_now() -> str:
     return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
-def _enable_wal(connection: sqlite3.Connection) -> None:
-    """Switches the file to WAL mode, waiting up to `BUSY_SECONDS` for other connections.
-
-    Changing the journal mode needs the file to itself, and SQLite reports a busy file at
-    once here instead of calling its busy handler, so two connections opening a new file at
-    the same moment would fail: retry with a short, growing pause instead.
-    """
-    deadline = time.monotonic() + BUSY_SECONDS
-    pause = 0.005
-    while True:
-        try:
-            connection.execute("PRAGMA journal_mode=WAL")
-            return
-        except sqlite3.OperationalError as error:
-            if "locked" not in str(error) or time.monotonic() + pause > deadline:
-                raise
-        time.sleep(pause)
-        pause = min(2 * pause, 0.2)
-
-
 class DeviceLog:
     """One device's SQLite file.
 
@@ -165,14 +154,18 @@ class DeviceLog:
         self._lock = threading.Lock()
         self._connection = sqlite3.connect(self.path, isolation_level=None,
                                            check_same_thread=False, timeout=BUSY_SECONDS)
-        _enable_wal(self._connection)
+        enable_wal(self._connection)
         # WAL + NORMAL: a commit survives a crash of the app; only power loss may drop the last.
         self._connection.execute("PRAGMA synchronous=NORMAL")
         with self._transaction() as cursor:
-            if cursor.execute("PRAGMA user_version").fetchone()[0] == 0:
-                for statement in _SCHEMA:
-                    cursor.execute(statement)
-                cursor.execute(f"PRAGMA user_version={_SCHEMA_VERSION}")
+            version = cursor.execute("PRAGMA user_version").fetchone()[0]
+            if version > _SCHEMA_VERSION:
+                raise ValueError(f"{self.path}: device log schema version {version}; this code "
+                                 f"reads up to {_SCHEMA_VERSION} (update the code)")
+            # Version 1 -> 2 only adds tables: nothing stored is rewritten.
+            for statement in (_SCHEMA if version == 0 else ()) + device_queries.SCHEMA_V2:
+                cursor.execute(statement)
+            cursor.execute(f"PRAGMA user_version={_SCHEMA_VERSION}")
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Cursor]:
@@ -202,7 +195,20 @@ class DeviceLog:
             row = self._connection.execute(
                 "SELECT (SELECT COUNT(*) FROM messages), (SELECT COUNT(*) FROM impressions),"
                 " (SELECT COUNT(*) FROM clicks)").fetchone()
-        return DeviceStats(messages=row[0], impressions=row[1], clicks=row[2])
+            shown, tapped = device_queries.query_counts(self._connection)
+        return DeviceStats(messages=row[0], impressions=row[1], clicks=row[2],
+                           query_impressions=shown, query_clicks=tapped)
+
+    def recent_queries(self, limit: int) -> list[tuple[str, bool]]:
+        """The last `limit` query chips shown, oldest first: (candidate, tapped)."""
+        with self._lock:
+            return device_queries.recent_queries(self._connection, limit)
+
+    def query_impressions(self) -> list[ImpressionRecord]:
+        """Every query chip shown, in order, as impression records: user id the device,
+        timestamp its local time with UTC offset, clicked whether a tap is logged."""
+        with self._lock:
+            return device_queries.impression_records(self._connection, self.path.stem)
 
     def messages(self, limit: int | None = None) -> list[StoredMessage]:
         """Returns the committed messages, oldest first (only the last `limit` if given)."""
@@ -219,6 +225,8 @@ class DeviceLog:
 
 
 def _insert_statement(event: Event, time: str) -> tuple[str, tuple]:
+    if isinstance(event, (QueryImpression, QueryClick)):
+        return device_queries.insert_statement(event, time)
     if isinstance(event, Impression):
         return ("INSERT OR IGNORE INTO impressions"
                 " (event_id, time, model_version, position, suggestions) VALUES (?, ?, ?, ?, ?)",
@@ -280,6 +288,23 @@ def export_device_records(data_dir: str | os.PathLike) -> list[TypingRecord]:
         return [TypingRecord(user_id=device_id, text=message.text, timestamp=message.time)
                 for device_id in store.device_ids()
                 for message in store.device(device_id).messages()]
+    finally:
+        store.close()
+
+
+def export_device_impressions(data_dir: str | os.PathLike) -> list[ImpressionRecord]:
+    """Returns every device's query chips as impression records, devices sorted, chips in the
+    order shown (see `DeviceLog.query_impressions`). Safe while the app runs.
+
+    Raises:
+        FileNotFoundError / ValueError: no such directory / a stored chip no record may hold.
+    """
+    if not Path(data_dir).is_dir():
+        raise FileNotFoundError(f"{data_dir}: no such device data directory")
+    store = DeviceStore(data_dir)
+    try:
+        return [record for device_id in store.device_ids()
+                for record in store.device(device_id).query_impressions()]
     finally:
         store.close()
 

@@ -1,6 +1,7 @@
 """Train the query-suggestion triggering model with TFF over per-user impression logs.
 
     python -m federated.train_queries --data h.jsonl --out runs/demo/run/queries --seed 1
+        [--device-logs DATA_DIR]
 
 Reads FILE.jsonl (typing histories: they decide the user split, exactly as
 `python -m federated.train` splits them with the same --seed and --eval-fraction) and the
@@ -12,7 +13,8 @@ checkpoints/ and the export OUT/model (triggering weights, candidates and the th
 keeps --keep-share of the training users' impressions; docs/DESIGN.md). Put OUT at
 RUN_DIR/queries of the next-word run trained on the same data and seed, and
 `python -m federated.report RUN_DIR` reports it. Ctrl-C stops after saving; `--resume`
-continues.
+continues. `--device-logs` adds the keyboard's devices' query chips (tapped: 1, ignored: 0) as
+clients, first in this invocation's first round.
 """
 
 from __future__ import annotations
@@ -54,6 +56,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--resume", action="store_true",
                         help="continue the run in --out from its last checkpoint "
                              "(starts fresh if it has none)")
+    parser.add_argument("--device-logs", type=Path, metavar="DATA_DIR",
+                        help="the keyboard app's device data directory: each device's query "
+                             "chips (tapped or not) become its local data; devices are phones "
+                             "like the others, and take the first places of this "
+                             "invocation's first round")
     parser.add_argument("--skip-bad-records", action="store_true",
                         help="skip malformed lines of the histories and logs (and say how "
                              "many) instead of refusing the file")
@@ -94,7 +101,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         workspace: QueryWorkspace = prepare_query_workspace(
             args.data, args.out, config_from_args(args), resume=args.resume,
-            skip_bad=args.skip_bad_records)
+            skip_bad=args.skip_bad_records, device_logs=args.device_logs)
     except (ValueError, FileNotFoundError, IsADirectoryError) as error:
         parser.error(str(error))
     # TensorFlow takes seconds to import: only after the arguments and data are known good.

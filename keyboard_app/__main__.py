@@ -1,6 +1,7 @@
 """Serves the keyboard with waitress.
 
-    python -m keyboard_app --model RUN_DIR/model [--port P] [--data-dir DIR]
+    python -m keyboard_app --model RUN_DIR/model [--queries RUN_DIR/queries/model]
+        [--port P] [--data-dir DIR]
         [--history FILE.jsonl] [--simulated-users N] [--host ADDRESS] [--allow-host NAME]...
         [--threads T] [--connection-limit N] [--channel-timeout S] [--cleanup-interval S]
 
@@ -45,6 +46,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--model", type=Path, required=True,
                         help="the export to serve, e.g. RUN_DIR/model (new versions behind it "
                              "are picked up without a restart)")
+    parser.add_argument("--queries", type=Path,
+                        help="the query-suggestion export whose chips to show (hot-reloaded "
+                             "too); default: RUN_DIR/queries/model beside --model, if it "
+                             "exists; without one the keyboard shows no chips")
     parser.add_argument("--port", type=int, default=8000, help="0 picks a free port")
     parser.add_argument("--data-dir", type=Path, default=Path("runs/devices"),
                         help="where each device's SQLite log is kept (default: runs/devices)")
@@ -68,6 +73,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--cleanup-interval", type=float, default=5.0,
                         help="seconds between sweeps for silent connections (default: 5)")
     args = parser.parse_args(argv)
+    if args.queries is None and (args.model.parent / "queries" / "model").exists():
+        args.queries = args.model.parent / "queries" / "model"
     for name in ("threads", "connection_limit", "channel_timeout", "cleanup_interval"):
         if getattr(args, name) <= 0:
             parser.error(f"--{name.replace('_', '-')} must be > 0")
@@ -114,16 +121,19 @@ def main(argv: list[str] | None = None) -> int:
     users = busiest_users(history, args.simulated_users) if history else ()
     try:
         config = AppConfig(model_path=args.model, data_dir=args.data_dir, simulated_users=users,
-                           allowed_hosts=allowed_hosts(args.host, args.allow_host))
+                           allowed_hosts=allowed_hosts(args.host, args.allow_host),
+                           queries_path=args.queries)
         app = create_app(config)
     except (ExportError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
     server = create_server(app, args)
-    version = resources(app).models.suggester.version
+    version = resources(app).models.current.version
+    queries = resources(app).queries
+    chips = f"query chips {queries.current.version}" if queries else "no query chips"
     address = f"[{args.host}]" if ":" in args.host else args.host
     print(f"Keyboard serving model {version} at http://{address}:{server.effective_port}/ "
-          f"(device logs in {args.data_dir}; Ctrl-C to stop)", flush=True)
+          f"({chips}; device logs in {args.data_dir}; Ctrl-C to stop)", flush=True)
     try:
         server.run()
     except KeyboardInterrupt:

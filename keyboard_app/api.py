@@ -1,4 +1,5 @@
-"""The JSON API: suggestions for the typed text, and the calling device's events and panel.
+"""The JSON API: suggestions and query chips for the typed text, and the calling device's
+events and panel.
 
 State-changing requests must carry the `X-Keyboard-Request: 1` header: a page of another
 site cannot send it without a CORS preflight, which this app never grants. Together with the
@@ -16,8 +17,14 @@ from werkzeug.exceptions import Forbidden
 
 from data.device_logs import DeviceStats
 from keyboard_app.devices import known_device, page_device, require_device_log, set_device_cookie
-from keyboard_app.payloads import parse_device_choice, parse_events, parse_suggest_request
+from keyboard_app.payloads import (
+    parse_device_choice,
+    parse_events,
+    parse_queries_request,
+    parse_suggest_request,
+)
 from keyboard_app.resources import resources
+from model.query_chips import local_hour
 
 CSRF_HEADER = "X-Keyboard-Request"
 RECENT_MESSAGES = 20
@@ -39,13 +46,15 @@ def state_changing(view: View) -> View:
 
 def _stats_json(stats: DeviceStats) -> dict[str, Any]:
     return {"messages": stats.messages, "impressions": stats.impressions,
-            "clicks": stats.clicks, "click_through_rate": stats.click_through_rate}
+            "clicks": stats.clicks, "click_through_rate": stats.click_through_rate,
+            "query_impressions": stats.query_impressions, "query_clicks": stats.query_clicks,
+            "query_click_through_rate": stats.query_click_through_rate}
 
 
 def _device_json(device: str) -> dict[str, Any]:
     log = resources().store.device(device)
     return {"device": device, "devices": list(resources().config.devices),
-            "model_version": resources().models.suggester.version,
+            "model_version": resources().models.current.version,
             "stats": _stats_json(log.stats()),
             "messages": [{"text": message.text, "time": message.time}
                          for message in log.messages(limit=RECENT_MESSAGES)]}
@@ -55,8 +64,28 @@ def _device_json(device: str) -> dict[str, Any]:
 def suggest():
     """`{"text": typed so far}` -> `{"suggestions": best first, "model_version": ...}`."""
     text = parse_suggest_request(request.get_json())
-    suggester = resources().models.suggester  # One model for the whole request.
+    suggester = resources().models.current  # One model for the whole request.
     return jsonify(suggestions=suggester.suggest(text), model_version=suggester.version)
+
+
+@bp.post("/queries")
+def queries():
+    """`{"text", "utc_offset_minutes"}` -> `{"query": chip or null, "model_version"}`, for the
+    calling device (its recent chips are features). A chip: `query`, `score`,
+    `baseline_score`, `context`, `position`, `model_version`; null below the threshold, when
+    nothing is proposed, or when the app serves no query model (`model_version` null)."""
+    text, utc_offset = parse_queries_request(request.get_json())
+    log = require_device_log()
+    slot = resources().queries
+    if slot is None:
+        return jsonify(query=None, model_version=None)
+    chooser = slot.current  # One model for the whole request.
+    chip = chooser.choose(text, hour=local_hour(utc_offset),
+                          history=log.recent_queries(chooser.history_size))
+    return jsonify(query=chip and {
+        "query": chip.query, "score": chip.score, "baseline_score": chip.baseline_score,
+        "context": chip.context, "position": chip.position,
+        "model_version": chip.model_version}, model_version=chooser.version)
 
 
 @bp.post("/events")

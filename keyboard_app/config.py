@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Optional
 
 from data.device_logs import check_device_id
 
@@ -20,6 +21,8 @@ class AppConfig:
     Attributes:
         model_path: The export to serve, usually the `RUN_DIR/model` symlink; a new version
             behind it is picked up without a restart.
+        queries_path: The query-suggestion export (`RUN_DIR/queries/model`), hot-reloaded
+            the same way; None: no query chips.
         data_dir: Where each device's SQLite file lives.
         simulated_users: Users of the training data offered in the device picker, besides
             the own device "me".
@@ -33,6 +36,7 @@ class AppConfig:
     simulated_users: tuple[str, ...] = ()
     reload_check_seconds: float = 2.0
     allowed_hosts: tuple[str, ...] = LOOPBACK_HOSTS
+    queries_path: Optional[Path] = None
 
     def __post_init__(self) -> None:
         for user in self.simulated_users:

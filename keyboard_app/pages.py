@@ -16,6 +16,6 @@ def index():
     """The phone keyboard; gives a first-time browser the own device's cookie."""
     device = page_device()
     page = render_template("index.html", device=device, devices=resources().config.devices,
-                           model_version=resources().models.suggester.version,
+                           model_version=resources().models.current.version,
                            max_text_chars=MAX_TEXT_CHARS)
     return set_device_cookie(make_response(page), device)

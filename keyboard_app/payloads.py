@@ -4,6 +4,7 @@ Limits (documented for clients; the app answers 413 beyond them):
     MAX_TEXT_CHARS       characters of typed text in a suggest request or a message
     MAX_EVENTS           events in one `POST /api/events`
     MAX_BODY_BYTES       bytes of any request body
+    MAX_QUERY_CHARS      characters of a query chip's query
 
 Every string is checked to be well-formed Unicode: JSON's `\\ud800` escapes (and a UTF-8 body's
 encoded surrogates) decode to lone surrogates, which no UTF-8 store can hold; they are refused
@@ -12,15 +13,18 @@ with 400 here, naming the field, instead of failing later in the store.
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Any
 
 from data.device_logs import Click, Event, Impression, Message
+from data.device_queries import MAX_UTC_OFFSET_MINUTES, QueryClick, QueryImpression
 
 MAX_TEXT_CHARS = 2000
 MAX_EVENTS = 100
 MAX_BODY_BYTES = 256 * 1024
 MAX_WORD_CHARS = 100
+MAX_QUERY_CHARS = 200
 STRIP_SLOTS = 3
 EVENT_ID_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
@@ -84,6 +88,21 @@ def parse_suggest_request(payload: Any) -> str:
     return _text(_object(payload, "body"), "text", "body")
 
 
+def _utc_offset(payload: dict[str, Any], where: str) -> int:
+    offset = _field(payload, "utc_offset_minutes", int, where)
+    if not -MAX_UTC_OFFSET_MINUTES <= offset <= MAX_UTC_OFFSET_MINUTES:
+        raise InvalidPayloadError(f'{where}: "utc_offset_minutes" must be '
+                                  f"{-MAX_UTC_OFFSET_MINUTES}-{MAX_UTC_OFFSET_MINUTES}")
+    return offset
+
+
+def parse_queries_request(payload: Any) -> tuple[str, int]:
+    """Returns the typed text and the device's UTC offset of `{"text": ...,
+    "utc_offset_minutes": minutes east of UTC}`."""
+    body = _object(payload, "body")
+    return _text(body, "text", "body"), _utc_offset(body, "body")
+
+
 def parse_device_choice(payload: Any) -> str:
     """Returns the device id of `{"device": ...}` (not yet checked against the known ones)."""
     return _field(_object(payload, "body"), "device", str, "body")
@@ -112,10 +131,8 @@ def _impression(event: dict[str, Any], where: str) -> Impression:
     position = _field(event, "position", int, where)
     if not 0 <= position <= MAX_TEXT_CHARS:
         raise InvalidPayloadError(f'{where}: "position" must be 0-{MAX_TEXT_CHARS}')
-    version = _field(event, "model_version", str, where)
-    if not 0 < len(version) <= MAX_WORD_CHARS:
-        raise InvalidPayloadError(f'{where}: "model_version" must be 1-{MAX_WORD_CHARS} characters')
-    return Impression(event_id=_event_id(event, "id", where), model_version=version,
+    return Impression(event_id=_event_id(event, "id", where),
+                      model_version=_version(event, where),
                       position=position,
                       suggestions=tuple(_word(word, where) for word in suggestions))
 
@@ -129,6 +146,37 @@ def _click(event: dict[str, Any], where: str) -> Click:
                  word=_word(_field(event, "word", str, where), where))
 
 
+def _version(event: dict[str, Any], where: str) -> str:
+    version = _field(event, "model_version", str, where)
+    if not 0 < len(version) <= MAX_WORD_CHARS:
+        raise InvalidPayloadError(f'{where}: "model_version" must be 1-{MAX_WORD_CHARS} characters')
+    return version
+
+
+def _query_impression(event: dict[str, Any], where: str) -> QueryImpression:
+    candidate = _field(event, "candidate", str, where)
+    if not 0 < len(candidate.strip()) <= len(candidate) <= MAX_QUERY_CHARS:
+        raise InvalidPayloadError(f'{where}: "candidate" must be 1-{MAX_QUERY_CHARS} characters, '
+                                  "not only spaces")
+    position = _field(event, "position", int, where)
+    if not 0 <= position <= MAX_TEXT_CHARS:
+        raise InvalidPayloadError(f'{where}: "position" must be 0-{MAX_TEXT_CHARS}')
+    score = event.get("baseline_score")
+    if isinstance(score, bool) or not isinstance(score, (int, float)) or not (
+            math.isfinite(score) and 0 <= score <= 1):
+        raise InvalidPayloadError(f'{where}: "baseline_score" must be a number in [0, 1]')
+    return QueryImpression(event_id=_event_id(event, "id", where),
+                           model_version=_version(event, where),
+                           context=_text(event, "context", where), candidate=candidate,
+                           position=position, baseline_score=float(score),
+                           utc_offset_minutes=_utc_offset(event, where))
+
+
+def _query_click(event: dict[str, Any], where: str) -> QueryClick:
+    return QueryClick(event_id=_event_id(event, "id", where),
+                      impression_id=_event_id(event, "impression_id", where))
+
+
 def _message(event: dict[str, Any], where: str) -> Message:
     text = _text(event, "text", where)
     if not text.strip():
@@ -136,15 +184,20 @@ def _message(event: dict[str, Any], where: str) -> Message:
     return Message(event_id=_event_id(event, "id", where), text=text)
 
 
-_PARSERS = {"impression": _impression, "click": _click, "message": _message}
+_PARSERS = {"impression": _impression, "click": _click, "message": _message,
+            "query_impression": _query_impression, "query_click": _query_click}
 
 
 def parse_events(payload: Any) -> list[Event]:
-    """Returns the events of `{"events": [{"type": "impression" | "click" | "message", ...}]}`.
+    """Returns the events of `{"events": [{"type": one of `_PARSERS`, ...}]}`.
 
     Impression: `id`, `model_version`, `position` (caret offset), `suggestions` (best first).
     Click: `id`, `impression_id`, `slot` (0-2, left to right), `word`.
     Message: `id`, `text`.
+    Query impression (a chip shown): `id`, `model_version`, `context` (the words before it),
+    `candidate` (the query), `position` (words in `context`), `baseline_score` (0-1),
+    `utc_offset_minutes` (the device's, minutes east of UTC).
+    Query click (a chip tapped): `id`, `impression_id`.
     """
     events = _field(_object(payload, "body"), "events", list, "body")
     if not events:

@@ -80,6 +80,31 @@ def _bytes(text: str) -> np.ndarray:
     return np.frombuffer(text.encode("utf-8"), dtype=np.uint8)
 
 
+def _read_config(directory: Path) -> dict[str, Any]:
+    try:
+        config = json.loads((directory / CONFIG_FILE).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ExportError(f"{directory}: no {CONFIG_FILE}; not a query-suggestion export (train "
+                          "one with `python -m federated.train_queries`)") from None
+    except json.JSONDecodeError as error:
+        raise ExportError(f"{directory / CONFIG_FILE}: not valid JSON ({error})") from None
+    if not isinstance(config, dict) or config.get("format") != EXPORT_FORMAT or config.get(
+            "kind") != KIND:
+        raise ExportError(f"{directory / CONFIG_FILE}: not a {KIND} export of format "
+                          f"{EXPORT_FORMAT}")
+    return config
+
+
+def read_triggering_version(path: str | os.PathLike) -> tuple[str, Path]:
+    """The version of the export at `path` and its directory (reads `config.json` only).
+
+    Raises:
+        ExportError: not a query-suggestion export of a format this code reads.
+    """
+    directory = Path(path).resolve()
+    return str(_read_config(directory)["version"]), directory
+
+
 def read_triggering_export(path: str | os.PathLike) -> TriggeringExport:
     """Loads an export (resolving the `model` symlink once).
 
@@ -87,14 +112,7 @@ def read_triggering_export(path: str | os.PathLike) -> TriggeringExport:
         ExportError: not a complete query-suggestion export of a format this code reads.
     """
     directory = Path(path).resolve()
-    try:
-        config = json.loads((directory / CONFIG_FILE).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ExportError(f"{directory}: no {CONFIG_FILE}; not a query-suggestion export (train "
-                          "one with `python -m federated.train_queries`)") from None
-    if config.get("format") != EXPORT_FORMAT or config.get("kind") != KIND:
-        raise ExportError(f"{directory / CONFIG_FILE}: not a {KIND} export of format "
-                          f"{EXPORT_FORMAT}")
+    config = _read_config(directory)
     for name in (triggering.WEIGHTS_FILE, triggering.CONFIG_FILE, CANDIDATES_FILE):
         if not (directory / name).is_file():
             raise ExportError(f"{directory}: {name} is missing; the export is incomplete")

@@ -22,6 +22,30 @@ def tiny_world() -> dict[str, list[str]]:
 # --- The keyboard app: a tiny real model export, its config, a real waitress server. ---
 
 TINY_VOCAB_WORDS = ["how", "to", "make", "bread", "map", "many"]
+# The tiny query export's candidates: "bread recipe" and "map of paris" are shown whenever
+# proposed (score 0.5, threshold 0.4); "many cats" never (its own weight pulls it to ~0).
+TINY_QUERIES = {"bread recipe": 0.0, "map of paris": 0.0, "many cats": -10.0}
+TINY_QUERY_THRESHOLD = 0.4
+
+
+def write_tiny_queries(directory):
+    """Writes a query-suggestion export of `TINY_QUERIES` into `directory` (no TF); returns
+    the path of its `model` link."""
+    import numpy as np
+
+    from model.query_candidates import QueryCandidate, QueryIndex
+    from model.triggering import TriggeringConfig, TriggeringModel, feature_bucket
+    from model.triggering_export import write_triggering_export
+
+    config = TriggeringConfig(buckets=2**10)
+    weights = np.zeros(config.buckets)
+    for query, weight in TINY_QUERIES.items():
+        weights[feature_bucket(f"qq:{query}", config.buckets)] += weight
+    index = QueryIndex([QueryCandidate(query, 3) for query in TINY_QUERIES], stop_share=1.0)
+    write_triggering_export(directory, TriggeringModel(config, weights, 0.0), index,
+                            threshold=TINY_QUERY_THRESHOLD, keep_share=0.5, label="q0001",
+                            metadata={})
+    return directory / "model"
 
 
 @pytest.fixture(scope="session")
@@ -56,7 +80,8 @@ def app_config(tiny_run, tmp_path):
 
     run_dir = shutil.copytree(tiny_run, tmp_path / "run", symlinks=True)
     return AppConfig(model_path=run_dir / "model", data_dir=tmp_path / "devices",
-                     simulated_users=("u1", "u2"), reload_check_seconds=0.05)
+                     simulated_users=("u1", "u2"), reload_check_seconds=0.05,
+                     queries_path=write_tiny_queries(run_dir / "queries"))
 
 
 @pytest.fixture
@@ -105,7 +130,8 @@ def load_numpy_suggester(directory):
 
 @pytest.fixture
 def fast_app_config(tmp_path):
-    """An app config on a tiny export written without TF, and an empty data directory."""
+    """An app config on a tiny export and a tiny query export written without TF, and an
+    empty data directory."""
     import numpy as np
 
     from keyboard_app.config import AppConfig
@@ -118,7 +144,8 @@ def fast_app_config(tmp_path):
     write_export(tmp_path / "run", model_config=config, vocab=vocab,
                  weights={"w": np.zeros(1)}, tflite_model=b"", label="r0001")
     return AppConfig(model_path=tmp_path / "run" / "model", data_dir=tmp_path / "devices",
-                     simulated_users=("u1", "u2"))
+                     simulated_users=("u1", "u2"),
+                     queries_path=write_tiny_queries(tmp_path / "run" / "queries"))
 
 
 @pytest.fixture

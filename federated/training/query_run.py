@@ -74,10 +74,14 @@ def train_queries(workspace: QueryWorkspace) -> dict[str, Any]:
         return score_triggering(to_triggering_model(features, trainable), eval_matrix,
                                 eval_labels)
 
+    # As in the next-word run: devices with logged chips take the first places of this
+    # invocation's first round, then are sampled like any phone.
     planner = RoundPlanner(
         list(datasets), count=config.clients_per_round, seed=config.seed,
         dropout_rate=config.devices.dropout_rate, sampler=SAMPLERS[config.privacy.sampling],
-        eligible=None if workspace.availability is None else workspace.availability.eligible)
+        eligible=None if workspace.availability is None else workspace.availability.eligible,
+        priority=[device for device in workspace.device_clients if device in datasets],
+        priority_round=workspace.resume_round + 1)
     with tff_worker(config.runtime, log_path=files.worker_log):
         # The initial state depends only on the run's training labels (weights start at 0).
         state = process.initialize()
@@ -119,6 +123,7 @@ def train_queries(workspace: QueryWorkspace) -> dict[str, Any]:
         "eval_users": len(workspace.eval_impressions),
         "train_impressions": int(train_labels.size),
         "eval_impressions": int(eval_labels.size),
+        "device_clients": list(workspace.device_clients),
         "candidates": len(workspace.candidates),
         "model_version": version,
         "data": str(workspace.data_path),

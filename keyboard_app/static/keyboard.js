@@ -131,6 +131,7 @@ function backspace() {
 function afterEdit() {
   setShift(SENTENCE_START.test(textBeforeCaret()));
   updateSuggestions();
+  updateChip();
 }
 
 function setShift(on) {
@@ -271,12 +272,18 @@ function showStats(stats) {
   document.getElementById("stat-clicks").textContent = stats.clicks;
   document.getElementById("stat-ctr").textContent =
     `${(100 * stats.click_through_rate).toFixed(1)}%`;
+  document.getElementById("stat-query-impressions").textContent = stats.query_impressions;
+  document.getElementById("stat-query-clicks").textContent = stats.query_clicks;
+  document.getElementById("stat-query-ctr").textContent =
+    `${(100 * stats.query_click_through_rate).toFixed(1)}%`;
 }
 
-// A bubble of a message still queued (`eventId` given) looks pending until it is stored.
-function addBubble(text, eventId) {
+// A bubble of a message still queued (`eventId` given) looks pending until it is stored; a
+// "searched" bubble is a query chip tapped (a search, not a message).
+function addBubble(text, eventId, kind) {
   const bubble = document.createElement("li");
   bubble.textContent = text;
+  if (kind) bubble.classList.add(kind);
   if (eventId) {
     bubble.dataset.eventId = eventId;
     bubble.classList.add("pending");
@@ -327,6 +334,7 @@ document.getElementById("keyboard").addEventListener("click", (event) => {
   const button = event.target.closest("button");
   if (!button) return;
   if (button.dataset.slot !== undefined) acceptSuggestion(Number(button.dataset.slot));
+  else if (button.id === "query-chip") tapChip();
   else if (button.dataset.key !== undefined) typeKey(button.dataset.key);
   else if (button.dataset.action === "shift") setShift(!shifted);
   else if (button.dataset.action === "backspace") backspace();
@@ -335,7 +343,7 @@ document.getElementById("keyboard").addEventListener("click", (event) => {
 });
 
 message.addEventListener("input", afterEdit);
-message.addEventListener("click", updateSuggestions); // The caret moved.
+message.addEventListener("click", () => { updateSuggestions(); updateChip(); }); // Caret moved.
 message.addEventListener("keydown", (event) => {
   if (event.key === "Enter" && !event.shiftKey) {
     event.preventDefault();

@@ -94,7 +94,8 @@ def test_events_are_stored_in_the_calling_devices_file(client, app_config):
 
     assert response.status_code == 200
     assert response.json == {"stored": 3, "stats": {
-        "messages": 1, "impressions": 1, "clicks": 1, "click_through_rate": 1.0}}
+        "messages": 1, "impressions": 1, "clicks": 1, "click_through_rate": 1.0,
+        "query_impressions": 0, "query_clicks": 0, "query_click_through_rate": 0.0}}
     path = app_config.data_dir / "me.sqlite3"
     assert rows(path, "SELECT slot, word FROM clicks") == [(1, "make")]
     assert [(r.user_id, r.text) for r in export_device_records(app_config.data_dir)] == [
@@ -331,6 +332,7 @@ def test_the_serve_command_prints_its_url_and_serves_there(app_config):
         line = server.stdout.readline()
         found = re.search(r"serving model (\S+) at (http://127\.0\.0\.1:\d+/)", line)
         assert found, f"unexpected first line: {line!r}"
+        assert "(query chips q0001-" in line  # RUN_DIR/queries/model, found beside --model.
         with urllib.request.urlopen(found.group(2), timeout=10) as response:
             assert response.status == 200 and response.headers["Server"] == "waitress"
         assert found.group(1) == read_export_info(app_config.model_path).version

@@ -11,7 +11,7 @@ import waitress
 from playwright.sync_api import expect, sync_playwright
 from waitress import wasyncore
 
-from data.device_logs import Message
+from data.device_logs import Message, export_device_impressions
 from keyboard_app.app import create_app
 from keyboard_app.payloads import MAX_TEXT_CHARS
 from keyboard_app.resources import resources
@@ -234,3 +234,34 @@ def test_a_page_under_a_foreign_host_name_gets_nothing(server):
         assert page.context.cookies() == []
         assert page.locator("#message").count() == 0
         browser.close()
+
+
+# --- Query chips -----------------------------------------------------------------------------
+
+def test_a_query_chip_appears_a_tap_stores_a_click_and_an_ignored_chip_stores_a_0(
+        page, fast_app_config):
+    page.keyboard.type("so many ")  # "many cats" scores below the threshold: no chip.
+    page.keyboard.type("I need bread ")  # Now "bread recipe" is proposed and passes it.
+    expect(page.locator("#query-chip")).to_have_text("bread recipe")
+    expect(page.locator("#query-chip svg")).to_be_visible()  # The search icon.
+    page.click("#query-chip")
+    expect(page.locator("#thread li.searched")).to_have_text("bread recipe")
+    expect(page.locator("#query-chip")).to_be_hidden()
+    expect(page.locator("#stat-query-clicks")).to_have_text("1")
+    page.keyboard.press("Enter")
+    page.keyboard.type("a map ")
+    expect(page.locator("#query-chip")).to_have_text("map of paris")
+    page.keyboard.press("Enter")  # Sent without a tap: the chip was ignored.
+    expect(page.locator("#stat-messages")).to_have_text("2")
+    expect(page.locator("#stat-query-impressions")).to_have_text("2")
+    expect(page.locator("#stat-query-ctr")).to_have_text("50.0%")
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "keyboard-chips.png"))
+
+    records = export_device_impressions(fast_app_config.data_dir)
+    assert [(r.candidate, r.context, r.position, r.clicked) for r in records] == [
+        ("bread recipe", "so many i need bread", 5, True), ("map of paris", "a map", 2, False)]
+    assert all(0 < r.baseline_score <= 1 for r in records)
+    log = fast_app_config.data_dir / "me.sqlite3"
+    ((model_version,),) = set(rows(log, "SELECT model_version FROM query_impressions"))
+    assert model_version.startswith("q0001-")

@@ -28,7 +28,8 @@ FUZZ = settings(max_examples=EXAMPLES, derandomize=True, database=None, deadline
                                        HealthCheck.function_scoped_fixture,
                                        HealthCheck.large_base_example])
 METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
-ROUTES = ["/", "/api/suggest", "/api/events", "/api/device", "/static/keyboard.js",
+ROUTES = ["/", "/api/suggest", "/api/queries", "/api/events", "/api/device",
+          "/static/keyboard.js",
           "/static/keyboard.css", "/static/../app.py", "/api/suggest/", "/api"]
 SPECIAL = ["👍", "\u200d", "\u0301", "\x00", "\n", "\ufeff", "\uffff", "\U0010ffff", "\u202e",
            "\ud83d", "\udc4d", "ß", "İ", "\\", '"']
@@ -61,6 +62,8 @@ def near(valid: st.SearchStrategy) -> st.SearchStrategy:
 ids = near(st.from_regex(r"[A-Za-z0-9_-]{1,64}", fullmatch=True) | strings)
 texts = near(strings)
 slots = near(st.integers(-1, 3))
+offsets = near(st.integers(-841, 841))
+numbers = near(st.floats(-0.5, 1.5) | st.integers(-1, 2))
 events = st.one_of(
     st.fixed_dictionaries({"type": near(st.just("message")), "id": ids, "text": texts}),
     st.fixed_dictionaries({"type": near(st.just("impression")), "id": ids,
@@ -68,10 +71,19 @@ events = st.one_of(
                            "suggestions": near(st.lists(texts, max_size=4))}),
     st.fixed_dictionaries({"type": near(st.just("click")), "id": ids, "impression_id": ids,
                            "slot": slots, "word": texts}),
+    st.fixed_dictionaries({"type": near(st.just("query_impression")), "id": ids,
+                           "model_version": texts, "context": texts,
+                           "candidate": near(st.sampled_from(["bread recipe", "many cats"]))
+                           | texts, "position": near(st.integers(-1, 2001)),
+                           "baseline_score": numbers, "utc_offset_minutes": offsets}),
+    st.fixed_dictionaries({"type": near(st.just("query_click")), "id": ids,
+                           "impression_id": ids}),
     json_values,
 )
 payloads = st.one_of(
     st.fixed_dictionaries({"text": texts}),
+    st.fixed_dictionaries({"text": near(st.sampled_from(["bread ", "so many ", "map "]))
+                           | texts, "utc_offset_minutes": offsets}),
     st.fixed_dictionaries({"events": near(st.lists(events, max_size=4))}),
     st.builds(lambda event, count: {"events": [event] * count}, events,
               st.integers(MAX_EVENTS - 1, MAX_EVENTS + 1)),
@@ -132,7 +144,8 @@ def test_no_request_gets_a_server_error(fast_app, request):
 
 
 @FUZZ
-@given(path=st.sampled_from(["/api/suggest", "/api/events", "/api/device"]), body=bodies)
+@given(path=st.sampled_from(["/api/suggest", "/api/queries", "/api/events", "/api/device"]),
+       body=bodies)
 def test_no_api_body_gets_a_server_error_from_a_valid_client(fast_app, path, body):
     # The page's own requests: the right host, header, cookie and content type, so the
     # bodies reach the payload checks and the device log.

@@ -69,19 +69,19 @@ def test_loads_the_export_behind_the_symlink_once(run_dir):
     calls = []
     slot = ModelSlot(run_dir / "model", loader(calls))
 
-    assert slot.suggester.version == "r0001"
+    assert slot.current.version == "r0001"
     assert slot.reload_if_changed() is False
     assert calls == [run_dir / "exports" / "r0001"]
 
 
 def test_a_new_version_is_swapped_in(run_dir):
     slot = ModelSlot(run_dir / "model", loader([]))
-    in_flight = slot.suggester
+    in_flight = slot.current
     fake_export(run_dir, "r0002")
     point_model_at(run_dir, "r0002")
 
     assert slot.reload_if_changed() is True
-    assert slot.suggester.version == "r0002"
+    assert slot.current.version == "r0002"
     assert in_flight.version == "r0001"  # A request holding the old model keeps it.
 
 
@@ -96,7 +96,7 @@ def test_a_broken_export_is_refused_once_in_the_log_and_the_old_model_serves(
         assert slot.reload_if_changed() is False
         assert slot.reload_if_changed() is False
 
-    assert slot.suggester.version == "r0001"
+    assert slot.current.version == "r0001"
     assert len(caplog.records) == 1
     expected = "model.tflite is missing" if broken == "incomplete" else "corrupt model.tflite"
     assert "still serving r0001" in caplog.text and expected in caplog.text
@@ -111,7 +111,7 @@ def test_a_fixed_export_is_taken_after_a_refusal(run_dir):
     (directory / TFLITE_FILE).write_bytes(b"")
 
     assert slot.reload_if_changed() is True
-    assert slot.suggester.version == "r0002"
+    assert slot.current.version == "r0002"
 
 
 def test_reads_check_in_the_background_at_most_once_per_interval(run_dir):
@@ -128,17 +128,17 @@ def test_reads_check_in_the_background_at_most_once_per_interval(run_dir):
     point_model_at(run_dir, "r0002")
 
     clock.now = 1.9
-    assert slot.suggester.version == "r0001"
+    assert slot.current.version == "r0001"
     time.sleep(0.1)
     assert len(calls) == 1  # Too early: no check started.
 
     clock.now = 2.0
-    assert slot.suggester.version == "r0001"  # Returns at once while the new model loads.
-    assert slot.suggester.version == "r0001"  # Within the interval: no second check.
+    assert slot.current.version == "r0001"  # Returns at once while the new model loads.
+    assert slot.current.version == "r0001"  # Within the interval: no second check.
     loading.set()
     deadline = time.monotonic() + 5
-    while slot.suggester.version != "r0002" and time.monotonic() < deadline:
+    while slot.current.version != "r0002" and time.monotonic() < deadline:
         time.sleep(0.01)
 
-    assert slot.suggester.version == "r0002"
+    assert slot.current.version == "r0002"
     assert len(calls) == 2
