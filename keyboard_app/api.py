@@ -20,6 +20,7 @@ from keyboard_app.devices import known_device, page_device, require_device_log, 
 from keyboard_app.payloads import (
     parse_device_choice,
     parse_events,
+    parse_events_device,
     parse_queries_request,
     parse_suggest_request,
 )
@@ -91,9 +92,11 @@ def queries():
 @bp.post("/events")
 @state_changing
 def events():
-    """Stores the calling device's impressions, clicks and messages; returns its counts."""
-    parsed = parse_events(request.get_json())
-    log = require_device_log()
+    """Stores the calling device's impressions, clicks and messages; returns its counts.
+    Events that name the device they were typed on are refused (409) on any other device."""
+    payload = request.get_json()
+    parsed = parse_events(payload)
+    log = require_device_log(typed_on=parse_events_device(payload))
     return jsonify(stored=log.record(parsed), stats=_stats_json(log.stats()))
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask import Response, request
-from werkzeug.exceptions import BadRequest
+from werkzeug.exceptions import BadRequest, Conflict
 
 from data.device_logs import DeviceLog
 from keyboard_app.config import OWN_DEVICE
@@ -32,12 +32,17 @@ def known_device(device: str) -> str:
     return device
 
 
-def require_device_log() -> DeviceLog:
-    """The log of the calling device; a request without a valid device cookie is bad."""
+def require_device_log(typed_on: str | None = None) -> DeviceLog:
+    """The log of the calling device; a request without a valid device cookie is bad, and one
+    whose events were `typed_on` another device conflicts (409: the browser switched device
+    in another tab since; the page picks its device again and resends, nothing is lost)."""
     device = cookie_device()
     if device is None:
         raise BadRequest(f"no valid {DEVICE_COOKIE!r} cookie; load the keyboard page or pick a "
                          "device with POST /api/device first")
+    if typed_on is not None and typed_on != device:
+        raise Conflict(f"these events were typed on device {typed_on[:40]!r}, but this browser "
+                       f"is now on {device!r}: pick {typed_on[:40]!r} again to send them")
     return resources().store.device(device)
 
 

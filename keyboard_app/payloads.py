@@ -108,6 +108,12 @@ def parse_device_choice(payload: Any) -> str:
     return _field(_object(payload, "body"), "device", str, "body")
 
 
+def parse_events_device(payload: Any) -> str | None:
+    """The device `{"device": ..., "events": [...]}` says the events were typed on, if given."""
+    payload = _object(payload, "body")
+    return _field(payload, "device", str, "body") if "device" in payload else None
+
+
 def _event_id(event: dict[str, Any], key: str, where: str) -> str:
     value = _field(event, key, str, where)
     if not EVENT_ID_PATTERN.fullmatch(value):
@@ -189,7 +195,8 @@ _PARSERS = {"impression": _impression, "click": _click, "message": _message,
 
 
 def parse_events(payload: Any) -> list[Event]:
-    """Returns the events of `{"events": [{"type": one of `_PARSERS`, ...}]}`.
+    """Returns the events of `{"events": [{"type": one of `_PARSERS`, ...}]}` (the body may
+    also name their `device`: `parse_events_device`).
 
     Impression: `id`, `model_version`, `position` (caret offset), `suggestions` (best first).
     Click: `id`, `impression_id`, `slot` (0-2, left to right), `word`.

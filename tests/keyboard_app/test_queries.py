@@ -6,13 +6,13 @@ import sqlite3
 import time
 
 import pytest
-from conftest import TINY_QUERY_THRESHOLD, write_tiny_queries
 
 from data.device_logs import export_device_impressions
 from keyboard_app.api import CSRF_HEADER
 from keyboard_app.app import create_app
 from keyboard_app.config import AppConfig
 from model.triggering_export import read_triggering_export
+from tests.conftest import TINY_QUERY_THRESHOLD, write_tiny_queries
 
 HEADERS = {CSRF_HEADER: "1"}
 
@@ -105,7 +105,7 @@ def test_queries_need_a_device_and_a_valid_offset(fast_app):
 
 
 def test_without_a_query_export_the_app_shows_no_chips(fast_app_config):
-    from conftest import load_numpy_suggester
+    from tests.conftest import load_numpy_suggester
 
     config = AppConfig(model_path=fast_app_config.model_path, data_dir=fast_app_config.data_dir)
     client = create_app(config, load_model=load_numpy_suggester).test_client()
@@ -114,7 +114,7 @@ def test_without_a_query_export_the_app_shows_no_chips(fast_app_config):
 
 
 def test_a_new_query_export_is_picked_up_without_a_restart(fast_app_config, tmp_path):
-    from conftest import load_numpy_suggester
+    from tests.conftest import load_numpy_suggester
 
     config = AppConfig(model_path=fast_app_config.model_path, data_dir=tmp_path / "devices",
                        queries_path=fast_app_config.queries_path, reload_check_seconds=0.01)

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 import pytest
-from conftest import write_tiny_queries
 
 from model.query_chips import load_chip_chooser, local_hour
 from model.triggering import PastImpression, extract_features
+from tests.conftest import write_tiny_queries
 
 
 def test_the_local_hour_follows_the_devices_offset():
