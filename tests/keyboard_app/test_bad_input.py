@@ -195,6 +195,19 @@ def test_the_host_option_takes_only_ip_addresses(capsys):
 
 # --- The served limits, through a real waitress server --------------------------------------
 
+def test_events_typed_on_another_device_conflict_and_are_not_stored(client):
+    client.post("/api/device", json={"device": "me"}, headers=HEADERS)
+
+    answer = client.post("/api/events", headers=HEADERS, json={
+        "device": "u1", "events": [{"type": "message", "id": "m1", "text": "typed on u1"}]})
+
+    assert answer.status_code == 409 and "typed on device 'u1'" in answer.get_json()["error"]
+    assert client.get("/api/device").get_json()["stats"]["messages"] == 0
+    same = client.post("/api/events", headers=HEADERS, json={
+        "device": "me", "events": [{"type": "message", "id": "m1", "text": "typed on me"}]})
+    assert same.status_code == 200 and same.get_json()["stored"] == 1
+
+
 @pytest.fixture
 def served(fast_app) -> Iterator[tuple[int, list[socket.socket]]]:
     """`python -m keyboard_app`'s waitress server, with its default limits except a quick sweep
