@@ -156,9 +156,9 @@ def read_modern_texts(source: str) -> tuple[list[PlayText], int]:
             f"or pass --source PATH")
     try:
         archive = tarfile.open(source)
-    except tarfile.TarError as error:
-        raise ValueError(f"{source}: not a tar archive ({error}); delete it and run "
-                         f"`make setup` again") from None
+    except tarfile.TarError:
+        raise ValueError(f"{source}: not a tar archive; delete it and run `make setup` "
+                         f"again") from None
     texts: list[PlayText] = []
     folios = 0
     with archive:
