@@ -52,7 +52,6 @@ FOLIO_SUFFIX = "_gut_f.txt"
 
 # "Ham.", "First Clown.", "Lady M.", "CANTERBURY.", "Both." (at most five words).
 _HEADING = re.compile(r"^[A-Z][A-Za-z'&-]*(?: [A-Za-z'&-]+){0,4}\.$")
-_ACT = re.compile(r"^(?:ACT|Act)\b[ .]")
 _SCENE = re.compile(r"^(?:SCENE|Scene)\b")
 _START = re.compile(r"^(?:ACT|Act)\b[ .]|^INDUCTION\.?$")
 _BRACKETED = re.compile(r"\[[^\]]*\]")
@@ -122,8 +121,7 @@ def parse_play(text: str) -> list[Speech]:
     open_bracket = False
     for paragraph in _paragraphs(lines[start:]):
         first = paragraph[0].strip()
-        if not open_bracket and (_ACT.match(first) or _SCENE.match(first)
-                                 or _START.match(first)):
+        if not open_bracket and (_START.match(first) or _SCENE.match(first)):
             role = None  # A new scene: nobody is speaking yet.
             continue
         if not open_bracket and len(paragraph) > 1 and _HEADING.match(first):
@@ -169,9 +167,8 @@ def read_modern_texts(source: str) -> tuple[list[PlayText], int]:
             if name.endswith(FOLIO_SUFFIX):
                 folios += 1
             elif name.endswith(MODERN_SUFFIX):
-                stream = archive.extractfile(member)
-                assert stream is not None  # a regular file always has one
-                content = stream.read().decode("utf-8", errors="replace")
+                stream = archive.extractfile(member)  # never None for a regular file
+                content = stream.read().decode("utf-8", errors="replace") if stream else ""
                 texts.append(PlayText(name[: -len(MODERN_SUFFIX)], content))
     if not texts:
         raise ValueError(f"{source}: no {TEXTS_FOLDER}/*{MODERN_SUFFIX} play texts inside; "
