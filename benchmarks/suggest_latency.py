@@ -42,11 +42,13 @@ def keystrokes(sentences: Sequence[str]) -> list[str]:
     return [sentence[:end] for sentence in sentences for end in range(1, len(sentence) + 1)]
 
 
-def start_server(model: Path, data_dir: Path, threads: int) -> tuple[subprocess.Popen, int]:
-    """Runs the app as served and returns it with its port (read from the line it prints)."""
+def start_server(model: Path, data_dir: Path,
+                 *server_args: str) -> tuple[subprocess.Popen, int]:
+    """Runs the app as served (with `server_args`, e.g. "--threads", "4") and returns it with
+    its port (read from the line it prints)."""
     process = subprocess.Popen(
         [sys.executable, "-m", "keyboard_app", "--model", str(model), "--port", "0",
-         "--data-dir", str(data_dir), "--threads", str(threads), "--simulated-users", "0"],
+         "--data-dir", str(data_dir), "--simulated-users", "0", *server_args],
         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     for line in process.stdout:
         found = re.search(r"http://127\.0\.0\.1:(\d+)/", line)
@@ -146,7 +148,7 @@ def main(argv: list[str] | None = None) -> int:
     texts = keystrokes(SENTENCES)
 
     with tempfile.TemporaryDirectory(prefix="keyboard-bench-") as data_dir:
-        server, port = start_server(args.model, Path(data_dir), args.threads)
+        server, port = start_server(args.model, Path(data_dir), "--threads", str(args.threads))
         try:
             client = Client(port)
             timings_ms(client.suggest, texts, 200)  # Warm up every server thread.

@@ -20,8 +20,6 @@ import argparse
 import asyncio
 import json
 import os
-import re
-import subprocess
 import sys
 import tempfile
 import time
@@ -31,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.suggest_latency import SENTENCES, keystrokes
+from benchmarks.suggest_latency import SENTENCES, keystrokes, start_server
 from model.export import VOCAB_FILE, read_export_info
 from model.vocab import Vocabulary
 
@@ -39,21 +37,6 @@ P99_GOAL_MS = 50.0
 RATE_GOAL = 1000.0
 GOAL_CLIENTS = 50
 WARM_UP_SECONDS = 1.0
-
-
-def start_server(model: Path, data_dir: Path, server_args: Sequence[str]
-                 ) -> tuple[subprocess.Popen, int]:
-    """Runs the app as served and returns it with its port (read from the line it prints)."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "keyboard_app", "--model", str(model), "--port", "0",
-         "--data-dir", str(data_dir), "--simulated-users", "0", *server_args],
-        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    for line in process.stdout:
-        found = re.search(r"http://127\.0\.0\.1:(\d+)/", line)
-        if found:
-            return process, int(found.group(1))
-    process.wait()
-    raise RuntimeError(f"the keyboard app exited with {process.returncode} before serving")
 
 
 def client_texts(words: Sequence[str], client: int) -> list[str]:
@@ -163,7 +146,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"model: {args.model.resolve()}; server args: {' '.join(args.server_arg) or '-'}")
     levels = []
     with tempfile.TemporaryDirectory(prefix="keyboard-load-") as data_dir:
-        server, port = start_server(args.model, Path(data_dir), args.server_arg)
+        server, port = start_server(args.model, Path(data_dir), *args.server_arg)
         try:
             for count in counts:
                 cpu_before = cpu_seconds(server.pid)
