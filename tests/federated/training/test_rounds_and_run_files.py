@@ -15,6 +15,7 @@ from federated.training import checkpoint
 from federated.training.config import TrainConfig
 from federated.training.metrics_file import RoundMetrics, read_history, write_history
 from federated.training.run_dir import RunDir, RunFormatError, read_run_config
+from federated.training.workspace import split_histories
 
 CLIENTS = [f"u{i:02d}" for i in range(10)]
 
@@ -210,6 +211,7 @@ def test_config_round_trips_and_names_resume_conflicts():
     ({"bucket_size": 0}, "--bucket-size must be >= 1"),
     ({"bucket_size": 2}, "--bucket-size needs --aggregator median or trimmed-mean"),
     ({"max_words": 3}, "--backdoor-trigger must be shorter than --max-words 3 words"),
+    ({"model_dropout": 1.0}, "--model-dropout must be in \\[0, 1\\)"),
 ])
 def test_config_rejects_bad_values(kwargs, message):
     with pytest.raises(ValueError, match=message):
@@ -242,3 +244,18 @@ def test_device_config_rejects_bad_values(kwargs, message):
 def test_attack_config_rejects_bad_values(kwargs, message):
     with pytest.raises(ValueError, match=message):
         AttackConfig(**kwargs)
+
+
+def test_validation_users_are_training_users_and_held_out_users_are_left_out(tmp_path):
+    data = tmp_path / "h.jsonl"
+    data.write_text("".join(json.dumps({"user_id": f"u{user:02d}", "text": "hello there",
+                                        "timestamp": "2026-03-04T08:54:35Z"}) + "\n"
+                            for user in range(40)))
+
+    held_out = split_histories(data, eval_fraction=0.25, seed=3, skip_bad=False)
+    validation = split_histories(data, eval_fraction=0.25, seed=3, skip_bad=False,
+                                 validation=True)
+
+    assert len(held_out.eval) == 10 and len(validation.eval) == 8
+    assert set(validation.eval) | set(validation.train) == set(held_out.train)
+    assert not set(validation.eval) & set(validation.train)
