@@ -48,6 +48,8 @@ class ReproducibleDropout(tf.keras.layers.Layer):
         self.rate = rate
         self.seed = seed
 
+    # Plain Python: `training` is a Python bool (or None) here, never a tensor to branch on.
+    @tf.autograph.experimental.do_not_convert
     def call(self, inputs, training=None):
         if not training or self.rate == 0:
             return inputs
