@@ -163,19 +163,26 @@ def test_a_history_of_another_run_format_is_refused_in_one_line(tmp_path):
         "1,1.5,3,40,6.5,0.1,,,,\n")
 
     with pytest.raises(RunFormatError, match="columns of another run format; this trainer "
-                                             "reads format 1: train the run again"):
+                                             "reads format 2: train the run again"):
         read_history(tmp_path / "metrics.csv")
 
 
-def test_a_run_config_of_another_format_is_refused_and_one_without_a_number_reads(tmp_path):
+@pytest.mark.parametrize(("saved", "found"), [({"format": 7}, 7), ({}, 1)])
+def test_a_run_config_of_another_format_is_refused(tmp_path, saved, found):
     files = RunDir(tmp_path)
-    files.config.write_text(json.dumps({"train": {}, "data": "d", "data_sha256": "x"}))
-    assert read_run_config(files)["data"] == "d"
+    files.config.write_text(json.dumps({**saved, "train": {}, "data": "d", "data_sha256": "x"}))
 
-    files.config.write_text(json.dumps({"format": 7, "train": {}}))
-    with pytest.raises(RunFormatError, match="written in run format 7; this trainer reads "
-                                             "format 1"):
+    with pytest.raises(RunFormatError, match=f"written in run format {found}; this trainer "
+                                             "reads format 2"):
         read_run_config(files)
+
+
+def test_a_run_config_of_this_format_reads(tmp_path):
+    files = RunDir(tmp_path)
+    files.config.write_text(json.dumps({"format": 2, "train": {}, "data": "d",
+                                        "data_sha256": "x"}))
+
+    assert read_run_config(files)["data"] == "d"
 
 
 def test_config_with_devices_and_attack_round_trips():
