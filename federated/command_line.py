@@ -63,6 +63,10 @@ def add_server_options(parser: argparse.ArgumentParser, optimizers: OptimizerCon
                        help="adam/yogi epsilon (default %(default)s)")
     group.add_argument("--server-momentum", type=float, default=optimizers.server_momentum,
                        help="sgdm momentum (default %(default)s)")
+    group.add_argument("--server-lr-half-life", type=int, metavar="ROUNDS",
+                       default=optimizers.server_lr_half_life,
+                       help="halve the server learning rate every ROUNDS rounds; 0 keeps it "
+                            "constant (default %(default)s)")
     group.add_argument("--aggregator", choices=aggregators, default=aggregator,
                        help="; ".join(f"{name}: {AGGREGATORS[name].description}"
                                       for name in aggregators) + " (default %(default)s)")
@@ -128,7 +132,7 @@ def optimizer_config(args: argparse.Namespace) -> OptimizerConfig:
     return OptimizerConfig(
         client_learning_rate=args.client_lr, server_optimizer=args.server_optimizer,
         server_learning_rate=args.server_lr, server_epsilon=args.server_epsilon,
-        server_momentum=args.server_momentum)
+        server_momentum=args.server_momentum, server_lr_half_life=args.server_lr_half_life)
 
 
 def device_config(args: argparse.Namespace) -> DeviceConfig:

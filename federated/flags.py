@@ -30,6 +30,7 @@ FLAGS: dict[str, str] = {
     "optimizers.server_learning_rate": "--server-lr",
     "optimizers.server_epsilon": "--server-epsilon",
     "optimizers.server_momentum": "--server-momentum",
+    "optimizers.server_lr_half_life": "--server-lr-half-life",
     "devices.eligibility": "--eligibility",
     "devices.start_time": "--start-time",
     "devices.round_minutes": "--round-minutes",

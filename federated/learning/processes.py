@@ -38,15 +38,23 @@ def make_model_fn(
 
 
 def server_optimizer(config: OptimizerConfig) -> tff.learning.optimizers.Optimizer:
-    """The server optimizer that applies the averaged client update."""
+    """The server optimizer that applies the averaged client update, its learning rate
+    halving every `server_lr_half_life` rounds when that is set (TFF's own scheduling)."""
     if config.server_optimizer == "adam":
-        return tff.learning.optimizers.build_adam(
+        optimizer = tff.learning.optimizers.build_adam(
             config.server_learning_rate, epsilon=config.server_epsilon)
-    if config.server_optimizer == "yogi":
-        return tff.learning.optimizers.build_yogi(
+    elif config.server_optimizer == "yogi":
+        optimizer = tff.learning.optimizers.build_yogi(
             config.server_learning_rate, epsilon=config.server_epsilon)
-    return tff.learning.optimizers.build_sgdm(
-        config.server_learning_rate, momentum=config.server_momentum)
+    else:
+        optimizer = tff.learning.optimizers.build_sgdm(
+            config.server_learning_rate, momentum=config.server_momentum)
+    if not config.server_lr_half_life:
+        return optimizer
+    initial, half_life = config.server_learning_rate, float(config.server_lr_half_life)
+    return tff.learning.optimizers.schedule_learning_rate(
+        optimizer, lambda round_index: initial * tf.pow(
+            0.5, tf.cast(round_index, tf.float32) / half_life))
 
 
 class _QuietTracingNoise(logging.Filter):
