@@ -15,8 +15,8 @@ Suites:
   privacy     user-level DP with 100 clients a round, for a population where the noise is
               meaningful (10,000 users): no DP, DP-FedAvg at noise multipliers 0.5, 1 and
               2, and DP-FTRL (tree) at 1
-  recipe      how the trainer's defaults were chosen, the same for every data set: the
-              defaults against the same without model dropout, all on validation users
+  recipe      the protocol that chooses the trainer's settings, the same for every data set:
+              the defaults against each alternative, all scored on validation users
               (--validation: the held-out users are never scored; docs/tuning.md)
 
 Each run is `python -m federated.train` in a process of its own. A run whose summary.json
@@ -92,7 +92,7 @@ SUITES = {
         common=("--validation", "--eval-every", "20"),
         runs={
             BENIGN: (),
-            "model-dropout-0": ("--model-dropout", "0"),
+            "model-dropout-0.3": ("--model-dropout", "0.3"),
         }),
 }
 
