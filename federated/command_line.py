@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Optional
 
 from federated.aggregators.names import AGGREGATORS
@@ -132,6 +133,12 @@ def add_worker_options(group: argparse._ArgumentGroup, runtime: RuntimeConfig) -
     group.add_argument("--inter-op-threads", type=int, default=runtime.inter_op_threads,
                        help="TF ops in parallel in the worker; 0: TF decides "
                             "(default %(default)s)")
+
+
+def resume_hint(out: Path) -> str:
+    """What a trainer stopped mid-run tells its user."""
+    return (f"Completed rounds are saved in {out}; continue with --resume (with other "
+            "--workers if need be).")
 
 
 def optimizer_config(args: argparse.Namespace) -> OptimizerConfig:
