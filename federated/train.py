@@ -168,7 +168,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"\nStopped. {resume_hint(args.out)}", file=sys.stderr)
         return 130
     except WorkerLostError as error:
-        print(f"The round failed: {error}\n{resume_hint(args.out)}", file=sys.stderr)
+        print(f"Training stopped: {error}\n{resume_hint(args.out)}", file=sys.stderr)
         return 1
     print(f"top-1 recall {summary['top1_recall']:.4f}, top-3 recall "
           f"{summary['top3_recall']:.4f} on {summary['eval_users']} held-out users "

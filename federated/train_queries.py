@@ -116,7 +116,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"\nStopped. {resume_hint(args.out)}", file=sys.stderr)
         return 130
     except WorkerLostError as error:
-        print(f"The round failed: {error}\n{resume_hint(args.out)}", file=sys.stderr)
+        print(f"Training stopped: {error}\n{resume_hint(args.out)}", file=sys.stderr)
         return 1
     print(f"held-out users' impressions: AUC {summary['auc']:.4f}, log loss "
           f"{summary['log_loss']:.4f}, CTR of the best-scored half {summary['ctr_at_half']:.4f} "

@@ -48,7 +48,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     process, port = start_worker(config, log_path, port=args.port)
     try:
-        with connect(f"localhost:{port}", config, process, log_path):
+        with connect(f"localhost:{port}", config.startup_seconds, process, log_path):
             print(f"TFF worker serving on port {port} (pid {process.pid}, log {log_path}); "
                   "Ctrl-C stops it", flush=True)
         return process.wait()

@@ -46,7 +46,7 @@ class RuntimeConfig:
             clients trained at once in a `federated_map`); <= 0 means no limit.
         intra_op_threads: TF threads inside one op in the worker; 0 lets TF choose.
         inter_op_threads: TF ops run in parallel in the worker; 0 lets TF choose.
-        startup_seconds: how long to wait for the workers to serve before giving up.
+        startup_seconds: how long to wait for a worker started here to serve.
         workers: "HOST:PORT" of running workers (`python -m federated.worker`) that share
             each round's clients; empty: one worker started here, on the three settings
             above (a remote worker has its own, from its command line).

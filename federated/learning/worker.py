@@ -39,8 +39,9 @@ _GRPC_OPTIONS = [
     ("grpc.max_send_message_length", _GRPC_MAX_MESSAGE_BYTES),
 ]
 WORKER_BINARY_NAME = "worker_binary"
-# How long a call waits for a worker that stopped answering to come back before it fails.
-_RECONNECT_SECONDS = 10.0
+# How long the trainer waits for a running worker to answer (at start-up, or to come back
+# after a failed call) before it gives up, naming it.
+ANSWER_SECONDS = 10.0
 
 
 def worker_binary_path() -> Path:
@@ -143,7 +144,7 @@ class _Connection:
         def executor_for(cardinalities):
             # TFF retries a call that failed with a retryable gRPC error (a worker gone
             # mid-call) with a new executor: unless the worker is back, fail, naming it.
-            self.check(_RECONNECT_SECONDS)
+            self.check(ANSWER_SECONDS)
             # Server-only computations (e.g. `initialize`) name no client count.
             cardinalities.setdefault(tff.CLIENTS, 0)
             executor = tff.framework.RemoteExecutor(self.stub)
@@ -154,19 +155,19 @@ class _Connection:
 
 
 @contextlib.contextmanager
-def connect(address: str, config: RuntimeConfig, process: subprocess.Popen | None = None,
+def connect(address: str, seconds: float, process: subprocess.Popen | None = None,
             log_path: Path | None = None) -> Iterator[_Connection]:
     """A connection to the worker at `address` (HOST:PORT), once it serves.
 
     Raises:
-        WorkerLostError: it does not serve within `config.startup_seconds`, or `process` (the
-            worker, if started here) exits first.
+        WorkerLostError: it does not serve within `seconds`, or `process` (the worker, if
+            started here) exits first.
     """
     channel = grpc.insecure_channel(address, _GRPC_OPTIONS)
     try:
         connection = _Connection(address, channel, tff.framework.RemoteExecutorGrpcStub(channel),
                                  process, log_path)
-        connection.check(config.startup_seconds)
+        connection.check(seconds)
         yield connection
     finally:
         channel.close()
@@ -213,19 +214,22 @@ def tff_worker(config: RuntimeConfig = RuntimeConfig(),  # noqa: B008 (frozen, i
     is killed outright, the kernel kills that worker.
 
     Raises:
-        WorkerLostError: a worker does not serve within `config.startup_seconds`, or dies or
-            stops answering during a computation (the computation fails).
+        WorkerLostError: a worker does not serve in time (`config.startup_seconds` for the one
+            started here, `ANSWER_SECONDS` for running ones), or dies or stops answering
+            during a computation (the computation fails).
 
     Yields:
         The worker process started here (for tests and diagnostics), or None.
     """
     with contextlib.ExitStack() as stack:
-        addresses, process = config.workers, None
-        if not addresses:
+        if config.workers:
+            process = None
+            connections = [stack.enter_context(connect(address, ANSWER_SECONDS))
+                           for address in config.workers]
+        else:
             process, port = start_worker(config, log_path)
             stack.callback(stop_worker, process)
-            addresses = (f"localhost:{port}",)
-        connections = [stack.enter_context(connect(address, config, process, log_path))
-                       for address in addresses]
+            connections = [stack.enter_context(connect(
+                f"localhost:{port}", config.startup_seconds, process, log_path))]
         with tff.framework.get_context_stack().install(_execution_context(connections)):
             yield process

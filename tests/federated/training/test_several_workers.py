@@ -6,10 +6,13 @@ from __future__ import annotations
 
 import csv
 import signal
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
+import portpicker
 import pytest
 
 pytest.importorskip("tensorflow_federated")
@@ -17,11 +20,13 @@ pytest.importorskip("tensorflow_federated")
 from federated.learning.options import RuntimeConfig  # noqa: E402
 from federated.learning.worker import start_worker, stop_worker  # noqa: E402
 from tests.federated.training.test_run import (  # noqa: E402
+    TOY_ARGS,
     histories,  # noqa: F401 (a fixture)
     start_trainer,
     train,
     wait_for_round,
 )
+from tests.paths import REPO  # noqa: E402
 
 pytestmark = pytest.mark.slow
 
@@ -112,7 +117,7 @@ def test_a_killed_worker_fails_the_round_naming_it_and_the_run_resumes(
         trainer.wait()
 
     assert trainer.returncode == 1
-    failure = [line for line in stderr.splitlines() if line.startswith("The round failed")]
+    failure = [line for line in stderr.splitlines() if line.startswith("Training stopped")]
     assert len(failure) == 1 and f"TFF worker {second} " in failure[0], stderr[-2000:]
     assert "continue with --resume" in stderr
     completed = len(rows(tmp_path / "run"))
@@ -124,3 +129,17 @@ def test_a_killed_worker_fails_the_round_naming_it_and_the_run_resumes(
 
     assert summary["rounds_completed"] == 4
     assert_same_run(tmp_path / "run", one_worker_run)
+
+
+def test_a_worker_that_does_not_answer_is_named_before_any_round(histories, tmp_path):  # noqa: F811
+    silent = f"localhost:{portpicker.pick_unused_port()}"
+
+    trainer = subprocess.run(
+        [sys.executable, "-m", "federated.train", "--data", str(histories), "--out",
+         str(tmp_path / "run"), *TOY_ARGS, "--rounds", "2", "--workers", silent],
+        cwd=REPO, capture_output=True, text=True, timeout=300)
+
+    assert trainer.returncode == 1
+    assert (f"Training stopped: TFF worker {silent} does not answer (waited 10 s): is it "
+            "running and reachable?") in trainer.stderr
+    assert not (tmp_path / "run" / "metrics.csv").exists()
