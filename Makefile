@@ -127,6 +127,7 @@ test: setup-test lint
 bench: setup
 	$(PY) -m benchmarks.round_vs_central
 	$(PY) -m benchmarks.aggregators
+	$(PY) -m benchmarks.workers
 	$(PY) -m benchmarks.suggest_latency --model $(DEMO_RUN)/model
 	$(PY) -m benchmarks.suggest_load --model $(DEMO_RUN)/model
 	$(PY) -m benchmarks.triggering_round --data $(DEMO_DATA)

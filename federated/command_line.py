@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Optional
 
 from federated.aggregators.names import AGGREGATORS
@@ -114,8 +115,18 @@ def add_privacy_options(parser: argparse.ArgumentParser,
 
 
 def add_runtime_options(parser: argparse.ArgumentParser, runtime: RuntimeConfig) -> None:
-    """The TFF worker's --max-concurrent-clients, --intra-op-threads, --inter-op-threads."""
+    """--workers, and the local TFF worker's settings (`add_worker_options`)."""
     group = parser.add_argument_group("TFF runtime")
+    group.add_argument("--workers", metavar="HOST:PORT,...",
+                       help="share each round's clients among these running TFF workers "
+                            "(started with `python -m federated.worker --port PORT`, README: "
+                            "Running on several machines) instead of one worker started here; "
+                            "may change on --resume")
+    add_worker_options(group, runtime)
+
+
+def add_worker_options(group: argparse._ArgumentGroup, runtime: RuntimeConfig) -> None:
+    """A TFF worker's --max-concurrent-clients, --intra-op-threads, --inter-op-threads."""
     group.add_argument("--max-concurrent-clients", type=int,
                        default=runtime.max_concurrent_calls,
                        help="clients the worker trains at once; <= 0: no limit "
@@ -126,6 +137,12 @@ def add_runtime_options(parser: argparse.ArgumentParser, runtime: RuntimeConfig)
     group.add_argument("--inter-op-threads", type=int, default=runtime.inter_op_threads,
                        help="TF ops in parallel in the worker; 0: TF decides "
                             "(default %(default)s)")
+
+
+def resume_hint(out: Path) -> str:
+    """What a trainer stopped mid-run tells its user."""
+    return (f"Completed rounds are saved in {out}; continue with --resume (with other "
+            "--workers if need be).")
 
 
 def optimizer_config(args: argparse.Namespace) -> OptimizerConfig:
@@ -143,7 +160,8 @@ def device_config(args: argparse.Namespace) -> DeviceConfig:
 def runtime_config(args: argparse.Namespace) -> RuntimeConfig:
     return RuntimeConfig(max_concurrent_calls=args.max_concurrent_clients,
                          intra_op_threads=args.intra_op_threads,
-                         inter_op_threads=args.inter_op_threads)
+                         inter_op_threads=args.inter_op_threads,
+                         workers=tuple(args.workers.split(",")) if args.workers else ())
 
 
 def privacy_config(args: argparse.Namespace, *,

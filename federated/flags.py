@@ -43,6 +43,7 @@ FLAGS: dict[str, str] = {
     "runtime.max_concurrent_calls": "--max-concurrent-clients",
     "runtime.intra_op_threads": "--intra-op-threads",
     "runtime.inter_op_threads": "--inter-op-threads",
+    "runtime.workers": "--workers",
     "privacy.secure_aggregation": "--secure-aggregation",
     "privacy.dp_noise_multiplier": "--dp-noise-multiplier",
     "privacy.dp_mechanism": "--dp-mechanism",

@@ -26,6 +26,7 @@ from federated.command_line import (
     device_config,
     optimizer_config,
     privacy_config,
+    resume_hint,
     runtime_config,
 )
 from federated.privacy.options import MAX_COMPRESS_BITS
@@ -168,14 +169,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(str(error))
     # TensorFlow takes seconds to import: only after the arguments and data are known good.
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TF's C++ info lines are noise here.
+    from federated.learning.worker import WorkerLostError
     from federated.training.run import train
 
     try:
         summary = train(workspace)
     except KeyboardInterrupt:
-        print(f"\nStopped. Completed rounds are saved in {args.out}; continue with --resume.",
-              file=sys.stderr)
+        print(f"\nStopped. {resume_hint(args.out)}", file=sys.stderr)
         return 130
+    except WorkerLostError as error:
+        print(f"Training stopped: {error}\n{resume_hint(args.out)}", file=sys.stderr)
+        return 1
     print(f"top-1 recall {summary['top1_recall']:.4f}, top-3 recall "
           f"{summary['top3_recall']:.4f} on {summary['eval_users']} held-out users "
           f"(most-frequent-words baseline: {summary['baselines']['unigram']['top1_recall']:.4f}"

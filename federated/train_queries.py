@@ -36,6 +36,7 @@ from federated.command_line import (
     device_config,
     optimizer_config,
     privacy_config,
+    resume_hint,
     runtime_config,
 )
 from federated.training.query_config import QueryTrainConfig
@@ -106,14 +107,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(str(error))
     # TensorFlow takes seconds to import: only after the arguments and data are known good.
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    from federated.learning.worker import WorkerLostError
     from federated.training.query_run import train_queries
 
     try:
         summary = train_queries(workspace)
     except KeyboardInterrupt:
-        print(f"\nStopped. Completed rounds are saved in {args.out}; continue with --resume.",
-              file=sys.stderr)
+        print(f"\nStopped. {resume_hint(args.out)}", file=sys.stderr)
         return 130
+    except WorkerLostError as error:
+        print(f"Training stopped: {error}\n{resume_hint(args.out)}", file=sys.stderr)
+        return 1
     print(f"held-out users' impressions: AUC {summary['auc']:.4f}, log loss "
           f"{summary['log_loss']:.4f}, CTR of the best-scored half {summary['ctr_at_half']:.4f} "
           f"(show always: {summary['show_always_ctr']:.4f}); threshold "

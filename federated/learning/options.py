@@ -1,8 +1,8 @@
-"""The learning process's options: client and server optimizers, and the TFF worker's."""
+"""The learning process's options: client and server optimizers, and the TFF workers'."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from federated.flags import flag
 
@@ -47,17 +47,44 @@ class OptimizerConfig:
 
 @dataclass(frozen=True)
 class RuntimeConfig:
-    """How the TFF worker runs.
+    """How the TFF workers run: where they are, and the settings of one started here.
 
     Attributes:
         max_concurrent_calls: the worker's limit on parallel calls of one computation (e.g.
             clients trained at once in a `federated_map`); <= 0 means no limit.
         intra_op_threads: TF threads inside one op in the worker; 0 lets TF choose.
         inter_op_threads: TF ops run in parallel in the worker; 0 lets TF choose.
-        startup_seconds: how long to wait for the worker to serve before giving up.
+        startup_seconds: how long to wait for a worker started here to serve.
+        workers: "HOST:PORT" of running workers (`python -m federated.worker`) that share
+            each round's clients; empty: one worker started here, on the three settings
+            above (a remote worker has its own, from its command line).
     """
 
     max_concurrent_calls: int = 2
     intra_op_threads: int = 0
     inter_op_threads: int = 0
     startup_seconds: float = 120.0
+    workers: tuple[str, ...] = field(default=())
+
+    def __post_init__(self):
+        # A saved config reads the addresses back as a JSON list.
+        object.__setattr__(self, "workers", tuple(self.workers))
+        for address in self.workers:
+            worker_address(address)
+        if len(set(self.workers)) != len(self.workers):
+            raise ValueError(f"{flag('runtime.workers')} names a worker twice: "
+                             f"{','.join(self.workers)}")
+
+
+def worker_address(text: str) -> tuple[str, int]:
+    """(host, port) of a worker's "HOST:PORT" ("[::1]:PORT" for an IPv6 host).
+
+    Raises:
+        ValueError: `text` is not HOST:PORT with a port in 1-65535.
+    """
+    host, separator, port = text.rpartition(":")
+    host = host[1:-1] if host.startswith("[") and host.endswith("]") else host
+    if not separator or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError(f"{flag('runtime.workers')}: {text!r} is not HOST:PORT (a host name "
+                         "or address, a port 1-65535), e.g. localhost:8001")
+    return host, int(port)

@@ -1,4 +1,5 @@
-"""TFF's C++ worker, started so that it can never outlive the process that started it.
+"""TFF's C++ workers: one started here, so that it can never outlive its starter, or several
+running elsewhere (`python -m federated.worker`), each computing a share of a round's clients.
 
 TFF 0.87's own local context starts `worker_binary` lazily, with the parent's stdout, and
 only stops it from a `__del__` that does not run on SIGKILL or at interpreter exit. The
@@ -6,6 +7,10 @@ orphan (~700 MB) then holds the parent's stdout open, so `python -m federated.tr
 never returns. Here the worker is started eagerly from the calling thread with
 `PR_SET_PDEATHSIG=SIGKILL` (the kernel kills it when its parent dies, however it dies), its
 output goes to a log file, and `tff_worker()` stops it on every exit path it can see.
+
+Several workers run under TFF's `MergeableCompExecutionContext`: TFF splits each computation
+at its aggregation and the clients into one contiguous share per worker; the trainer merges
+the partial aggregates and finishes the round. No scheduler of ours.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import signal
 import subprocess
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import grpc
@@ -33,6 +39,9 @@ _GRPC_OPTIONS = [
     ("grpc.max_send_message_length", _GRPC_MAX_MESSAGE_BYTES),
 ]
 WORKER_BINARY_NAME = "worker_binary"
+# How long the trainer waits for a running worker to answer (at start-up, or to come back
+# after a failed call) before it gives up, naming it.
+ANSWER_SECONDS = 10.0
 
 
 def worker_binary_path() -> Path:
@@ -48,9 +57,13 @@ def _die_with_parent() -> None:  # Runs in the child between fork and exec.
     libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
-def start_worker(config: RuntimeConfig, log_path: Path | None) -> tuple[subprocess.Popen, int]:
-    """Starts the worker on a free loopback port, tied to the calling thread's life."""
-    port = portpicker.pick_unused_port()
+def start_worker(config: RuntimeConfig, log_path: Path | None, *,
+                 port: int | None = None) -> tuple[subprocess.Popen, int]:
+    """Starts the worker on `port` (default: a free one), tied to the calling thread's life.
+
+    The worker serves on every interface of this machine (TFF's binary has no host flag).
+    """
+    port = port or portpicker.pick_unused_port()
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": os.environ.get("TF_CPP_MIN_LOG_LEVEL", "2")}
     if config.intra_op_threads > 0:
         env["TF_NUM_INTRAOP_THREADS"] = str(config.intra_op_threads)
@@ -76,16 +89,6 @@ def stop_worker(process: subprocess.Popen, *, grace_seconds: float = 5.0) -> Non
             process.wait()
 
 
-def _wait_until_serving(process: subprocess.Popen, stub, config: RuntimeConfig) -> None:
-    deadline = time.monotonic() + config.startup_seconds
-    while not stub.is_ready:
-        if process.poll() is not None:
-            raise RuntimeError(f"TFF worker exited with code {process.returncode} at start-up")
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"TFF worker did not serve within {config.startup_seconds} s")
-        time.sleep(0.1)
-
-
 def _compile(computation):
     """Lowers a computation for the worker, which has no secure-aggregation protocol.
 
@@ -97,41 +100,136 @@ def _compile(computation):
     return tff.backends.native.desugar_and_transform_to_native(computation)
 
 
-@contextlib.contextmanager
-def tff_worker(config: RuntimeConfig = RuntimeConfig(),  # noqa: B008 (frozen, immutable)
-               *, log_path: Path | None = None) -> Iterator[subprocess.Popen]:
-    """Runs TFF computations on a fresh worker for the duration of the `with` block.
+def _compile_mergeable(computation):
+    """Splits a computation at its aggregation, for several workers (`_compile` runs after)."""
+    computation = tff.backends.test.replace_secure_intrinsics_with_bodies(computation)
+    return tff.backends.native.compile_to_mergeable_comp_form(computation)
 
-    Installs a synchronous execution context backed by the worker as TFF's default, and on
-    leaving the block (normally, by exception or by Ctrl-C) restores TFF's own default and
-    stops the worker. If this process is killed outright, the kernel kills the worker.
 
-    Yields:
-        The worker process (for tests and diagnostics).
-    """
-    process, port = start_worker(config, log_path)
-    try:
-        channel = grpc.insecure_channel(f"localhost:{port}", _GRPC_OPTIONS)
-        stub = tff.framework.RemoteExecutorGrpcStub(channel)
-        _wait_until_serving(process, stub, config)
+class WorkerLostError(RuntimeError):
+    """A worker died or stopped answering; the message names it (HOST:PORT)."""
 
+
+@dataclass
+class _Connection:
+    """One worker as the trainer sees it: its address, channel, and process if started here."""
+
+    address: str
+    channel: grpc.Channel
+    stub: tff.framework.RemoteExecutorGrpcStub
+    process: subprocess.Popen | None
+    log_path: Path | None
+
+    def check(self, seconds: float) -> None:
+        """Returns once the worker serves; raises WorkerLostError if it does not in `seconds`
+        or its process (if started here) exits."""
+        deadline = time.monotonic() + seconds
+        while True:
+            self._check_process()
+            try:
+                grpc.channel_ready_future(self.channel).result(timeout=0.5)
+                return
+            except grpc.FutureTimeoutError:
+                if time.monotonic() > deadline:
+                    raise WorkerLostError(f"TFF worker {self.address} does not answer (waited "
+                                          f"{seconds:g} s): is it running and reachable?"
+                                          ) from None
+
+    def _check_process(self) -> None:
+        if self.process is not None and self.process.poll() is not None:
+            raise WorkerLostError(f"TFF worker {self.address} died (exit code "
+                                  f"{self.process.returncode}); see {self.log_path or 'its log'}")
+
+    def executor_factory(self) -> tff.framework.ResourceManagingExecutorFactory:
         def executor_for(cardinalities):
-            if process.poll() is not None:
-                raise RuntimeError(f"TFF worker died (exit code {process.returncode}); "
-                                   f"see {log_path or 'its log'}")
+            # TFF retries a call that failed with a retryable gRPC error (a worker gone
+            # mid-call) with a new executor: unless the worker is back, fail, naming it.
+            self.check(ANSWER_SECONDS)
             # Server-only computations (e.g. `initialize`) name no client count.
             cardinalities.setdefault(tff.CLIENTS, 0)
-            executor = tff.framework.RemoteExecutor(stub)
+            executor = tff.framework.RemoteExecutor(self.stub)
             executor.set_cardinalities(cardinalities)
             return executor
 
-        context = tff.framework.SyncExecutionContext(
-            executor_fn=tff.framework.ResourceManagingExecutorFactory(executor_for),
-            compiler_fn=_compile,
+        return tff.framework.ResourceManagingExecutorFactory(executor_for)
+
+
+@contextlib.contextmanager
+def connect(address: str, seconds: float, process: subprocess.Popen | None = None,
+            log_path: Path | None = None) -> Iterator[_Connection]:
+    """A connection to the worker at `address` (HOST:PORT), once it serves.
+
+    Raises:
+        WorkerLostError: it does not serve within `seconds`, or `process` (the worker, if
+            started here) exits first.
+    """
+    channel = grpc.insecure_channel(address, _GRPC_OPTIONS)
+    try:
+        connection = _Connection(address, channel, tff.framework.RemoteExecutorGrpcStub(channel),
+                                 process, log_path)
+        connection.check(seconds)
+        yield connection
+    finally:
+        channel.close()
+
+
+def _execution_context(connections: list[_Connection]) -> tff.framework.SyncContext:
+    """One worker runs whole computations; several each run a share of the clients, TFF's
+    mergeable form: every worker gets the server state, its clients' data, and returns its
+    partial aggregate, which the trainer merges, in the order they arrive."""
+    if len(connections) == 1:
+        return tff.framework.SyncExecutionContext(
+            executor_fn=connections[0].executor_factory(), compiler_fn=_compile,
             transform_args=tff.tensorflow.transform_args,
             transform_result=tff.tensorflow.transform_result)
-        with tff.framework.get_context_stack().install(context):
+    contexts = [tff.framework.AsyncExecutionContext(
+        executor_fn=connection.executor_factory(), compiler_fn=_compile,
+        transform_args=tff.tensorflow.transform_args,
+        transform_result=tff.tensorflow.transform_result) for connection in connections]
+    return _MergeableContext(contexts, compiler_fn=_compile_mergeable)
+
+
+class _MergeableContext(tff.framework.MergeableCompExecutionContext):
+    """TFF's mergeable context, returning results in the computation's own containers.
+
+    The workers' contexts return the compiled parts' results as plain dicts, and TFF 0.87's
+    mergeable context then cannot restore the computation's result type (e.g. a
+    `LearningProcessOutput` or `ModelWeights`); restored here from the computation's type.
+    """
+
+    def invoke(self, comp, arg=None):
+        result = super().invoke(comp, arg)
+        return tff.types.type_to_py_container(
+            tff.structure.from_container(result, recursive=True), comp.type_signature.result)
+
+
+@contextlib.contextmanager
+def tff_worker(config: RuntimeConfig = RuntimeConfig(),  # noqa: B008 (frozen, immutable)
+               *, log_path: Path | None = None) -> Iterator[subprocess.Popen | None]:
+    """Runs TFF computations on TFF workers for the duration of the `with` block.
+
+    The workers are `config.workers`, or else a fresh one started here. Installs an execution
+    context backed by them as TFF's default, and on leaving the block (normally, by exception
+    or by Ctrl-C) restores TFF's own default and stops the worker it started. If this process
+    is killed outright, the kernel kills that worker.
+
+    Raises:
+        WorkerLostError: a worker does not serve in time (`config.startup_seconds` for the one
+            started here, `ANSWER_SECONDS` for running ones), or dies or stops answering
+            during a computation (the computation fails).
+
+    Yields:
+        The worker process started here (for tests and diagnostics), or None.
+    """
+    with contextlib.ExitStack() as stack:
+        if config.workers:
+            process = None
+            connections = [stack.enter_context(connect(address, ANSWER_SECONDS))
+                           for address in config.workers]
+        else:
+            process, port = start_worker(config, log_path)
+            stack.callback(stop_worker, process)
+            connections = [stack.enter_context(connect(
+                f"localhost:{port}", config.startup_seconds, process, log_path))]
+        with tff.framework.get_context_stack().install(_execution_context(connections)):
             yield process
-        channel.close()
-    finally:
-        stop_worker(process)

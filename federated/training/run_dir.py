@@ -12,9 +12,10 @@
                             export: `model.triggering_export`)
 
 `RUN_FORMAT` numbers this layout and the keys of config.json, summary.json and metrics.csv.
-Format 2 added the settings `model_dropout` and `validation` (read as format 1, a run would
-silently take their defaults of today). A run whose config.json has no number was written
-before the number existed (format 1); runs of any other format are refused with one line.
+Format 2 added the settings `model_dropout`, `validation`, the server learning rate's
+half-life and the workers (read as format 1, a run would silently take their defaults of
+today). A run whose config.json has no number was written before the number existed (format
+1); runs of any other format are refused with one line.
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ from data.device_logs import DeviceStore, Message
 from data.records import TypingRecord, write_records
 from federated.flags import FLAGS
 from federated.simulation.options import DeviceConfig
-from federated.train import build_parser, main
+from federated.train import build_parser, config_from_args, main
 from federated.training.config import TrainConfig
 from federated.training.run_dir import RUN_FORMAT
 from federated.training.workspace import prepare_workspace
@@ -198,3 +198,29 @@ def test_a_run_of_the_other_trainer_is_refused_in_one_line(capsys, histories, tm
 
     assert message.startswith(
         f"the saved settings are not a TrainConfig of run format {RUN_FORMAT}")
+
+
+@pytest.mark.parametrize("workers", ["localhost", "localhost:", ":8001", "host:0",
+                                     "host:65536", "host:80x", "a:8001,,b:8002"])
+def test_a_malformed_worker_address_is_refused_naming_it(capsys, histories, tmp_path, workers):
+    message = refusal(capsys, "--data", str(histories), "--out", str(tmp_path / "run"),
+                      "--workers", workers)
+    assert message.startswith("--workers: ") and "is not HOST:PORT" in message
+
+
+def test_a_worker_named_twice_is_refused(capsys, histories, tmp_path):
+    message = refusal(capsys, "--data", str(histories), "--out", str(tmp_path / "run"),
+                      "--workers", "a:8001,a:8001")
+    assert message == "--workers names a worker twice: a:8001,a:8001"
+
+
+def test_workers_are_saved_with_the_run_and_may_change_on_resume(histories, tmp_path):
+    args = build_parser().parse_args(["--data", str(histories), "--out", str(tmp_path / "run"),
+                                      "--workers", "10.0.0.2:8001,[::1]:8002"])
+    config = config_from_args(args)
+    assert config.runtime.workers == ("10.0.0.2:8001", "[::1]:8002")
+
+    saved = TrainConfig.from_dict(json.loads(config.to_json()))
+
+    assert saved == config
+    assert config.resume_conflicts(TrainConfig()) == []

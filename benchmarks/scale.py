@@ -1,0 +1,68 @@
+"""Seconds per round against clients per round, on one local TFF worker.
+
+    python -m benchmarks.scale [--users 1000] [--rounds 3] [--cohorts 10,20,50,100,200]
+
+Trains the default model (the demo's settings, one local epoch) on a generated population,
+for each cohort size: one untimed first round (tracing), then --rounds timed rounds of that
+many sampled clients. Prints the median seconds per round and per client of each cohort; a
+round whose time is linear in its clients has a flat seconds-per-client column.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import statistics
+import time
+from collections.abc import Sequence
+
+from federated.training.config import TrainConfig
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--users", type=int, default=1000)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--cohorts", default="10,20,50,100,200",
+                        help="clients per round to time, comma-separated")
+    args = parser.parse_args(argv)
+    cohorts = [int(cohort) for cohort in args.cohorts.split(",")]
+    if args.rounds < 1 or min(cohorts) < 1:
+        parser.error("--rounds and every cohort must be >= 1")
+
+    # Imported here so --help answers at once.
+    from benchmarks.generated_clients import generated_clients
+    from federated.learning.processes import make_model_fn
+    from federated.learning.worker import tff_worker
+    from federated.simulation.sampling import sample_clients
+    from federated.training.run import training_process
+
+    base = TrainConfig()
+    population = generated_clients(args.users, base)
+    datasets = population.datasets
+    if max(cohorts) > len(datasets):
+        parser.error(f"the largest cohort is more than the {len(datasets)} training users; "
+                     "raise --users")
+    model_fn = make_model_fn(base.model_config(population.vocab.size), seed=base.seed)
+    print(f"{len(datasets)} training clients, vocabulary {population.vocab.size}, "
+          f"{args.rounds} timed rounds per cohort")
+    print("clients/round  s/round  s/client")
+    with tff_worker(base.runtime):
+        for cohort in cohorts:
+            config = dataclasses.replace(base, clients_per_round=cohort)
+            process = training_process(model_fn, config, users=len(datasets))
+            state = process.initialize()
+            seconds = []
+            for round_number in range(1, args.rounds + 2):
+                clients = sample_clients(list(datasets), count=cohort, seed=config.seed,
+                                         round_number=round_number)
+                started = time.perf_counter()
+                state = process.next(state, [datasets[c] for c in clients]).state
+                seconds.append(time.perf_counter() - started)
+            steady = statistics.median(seconds[1:])
+            print(f"{cohort:13d}  {steady:7.2f}  {steady / cohort:8.3f}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
