@@ -93,6 +93,7 @@ SUITES = {
         runs={
             BENIGN: (),
             "model-dropout-0.3": ("--model-dropout", "0.3"),
+            "server-lr-half-life-150": ("--server-lr-half-life", "150"),
         }),
 }
 
