@@ -72,3 +72,10 @@ def test_finished_runs_are_reused_without_training(tmp_path, capsys):
                  "--only", "dp-z1", "dp-z2"]) == 0
     assert capsys.readouterr().out.splitlines() == ["[1/2] dp-z1: finished, reused",
                                                     "[2/2] dp-z2: finished, reused"]
+
+
+def test_the_recipe_suite_never_scores_the_held_out_users(tmp_path):
+    suite = SUITES["recipe"]
+    for run in suite.runs:
+        arguments = train_arguments(tmp_path / "h.jsonl", tmp_path / run, suite, run)
+        assert config_from_args(build_parser().parse_args(arguments)).validation, run
