@@ -8,8 +8,9 @@ unigram, Dirichlet prior `prior_weight`):
 
     P(w | c) = (count(c, w) + prior_weight * count(w) / words_typed) / (count(c) + prior_weight)
 
-where `count(c)` is how often `c` was followed by a word. Being a next-word probability, it is
-compared directly with the model's softmax by `mix_suggestions`. Nothing here leaves the
+where `count(c)` is how often `c` was typed (its messages' ends included, as the model's softmax
+includes the end of the message). Being a next-word probability, it is compared directly with
+the model's softmax by `mix_suggestions`. Nothing here leaves the
 device; the cache is pure Python so the keyboard can keep it beside the device's log.
 """
 
@@ -19,6 +20,8 @@ import hashlib
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Any
+
+import numpy as np
 
 from model.tokenizer import tokenize
 from model.vocab import SPECIAL_TOKENS, Vocabulary
@@ -54,7 +57,7 @@ class WordCache:
         self.min_count = min_count
         self._words_typed = 0
         self._word_counts: Counter[str] = Counter()  # OOV words only.
-        self._context_counts: Counter[str] = Counter()  # Every context followed by a word.
+        self._context_counts: Counter[str] = Counter()  # Every context, message ends too.
         self._pair_counts: defaultdict[str, Counter[str]] = defaultdict(Counter)  # OOV only.
 
     @classmethod
@@ -76,6 +79,8 @@ class WordCache:
                 self._word_counts[word] += 1
                 self._pair_counts[context][word] += 1
             context = word
+        if context != START:
+            self._context_counts[context] += 1  # The message ended after it.
 
     @property
     def words(self) -> dict[str, int]:
@@ -154,3 +159,25 @@ def mix_suggestions(model_suggestions: Sequence[tuple[str, float]],
                 best[word] = (probability, source)
     ranked = sorted(best.items(), key=lambda item: (-item[1][0], item[1][1]))
     return [(word, probability) for word, (probability, _) in ranked[:k]]
+
+
+def cache_predictions(cache: WordCache, texts: Sequence[str], *, max_words: int
+                      ) -> tuple[np.ndarray, np.ndarray]:
+    """The cache's first suggestion at every next-word position of `texts`, row for row with
+    `model.sequences.to_examples(texts, ...)`'s targets (messages without words dropped).
+
+    Returns:
+        `(probability, hit)`, float32 and bool arrays `[messages, max_words + 1]`: the cache's
+        best word's probability after the words typed so far (0 where it has none), and
+        whether that word is the word actually typed next.
+    """
+    rows = [words for words in (tokenize(text) for text in texts) if words]
+    probability = np.zeros((len(rows), max_words + 1), dtype=np.float32)
+    hit = np.zeros((len(rows), max_words + 1), dtype=bool)
+    for row, words in enumerate(rows):
+        for position, word in enumerate(words[:max_words]):
+            best = cache.suggest(words[:position], "", k=1)
+            if best:
+                probability[row, position] = best[0][1]
+                hit[row, position] = best[0][0] == word
+    return probability, hit
