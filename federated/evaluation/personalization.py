@@ -1,4 +1,4 @@
-"""What the federated evaluation of personalization measured, in figures (pure numpy).
+"""What the federated evaluation of personalization measured, in figures (numpy).
 
 Input: the per-client counts that `federated.learning.personalization`'s computation brings
 to the server (never weights, never words). Output: the population's top-1 recall before and
