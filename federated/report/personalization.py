@@ -154,7 +154,10 @@ def evaluate_personalization(run_dir: Path, config: PersonalizationEvalConfig
     started = time.monotonic()
     export, _ = check_run(run_dir)
     workspace = reload_workspace(run_dir)
-    train_records = split_histories(workspace.data_path, workspace.config, skip_bad=True).train
+    run_config = workspace.config
+    train_records = split_histories(workspace.data_path, eval_fraction=run_config.eval_fraction,
+                                    seed=run_config.seed, skip_bad=True,
+                                    validation=run_config.validation).train
     rng = np.random.default_rng(config.seed)
     sample = sorted(rng.choice(sorted(train_records), replace=False,
                                size=min(config.selection_users, len(train_records))))
