@@ -2,7 +2,8 @@
 
 The global vocabulary cannot hold every user's names, places and teams; Gboard keeps a
 personal language model on the phone for them. This one counts, from the user's messages, each
-OOV word and the word typed before it, and scores a candidate `w` after the context word `c` as
+OOV word (every word with `all_words`: a personal bigram model) and the word typed before it,
+and scores a candidate `w` after the context word `c` as
 a probability of the next word, from the user's own typing (a bigram smoothed towards the
 unigram, Dirichlet prior `prior_weight`):
 
@@ -39,14 +40,17 @@ def vocabulary_fingerprint(vocab: Vocabulary) -> str:
 class WordCache:
     """Counts of the user's out-of-vocabulary words and of the contexts before them."""
 
-    def __init__(self, vocab: Vocabulary, *, prior_weight: float = 1.0, min_count: int = 1):
+    def __init__(self, vocab: Vocabulary, *, prior_weight: float = 1.0, min_count: int = 1,
+                 all_words: bool = False):
         """An empty cache for words outside `vocab`.
 
         Args:
-            vocab: the global vocabulary; only words outside it are cached and suggested.
+            vocab: the global vocabulary; only words outside it are cached and suggested,
+                unless `all_words`.
             prior_weight: how far the context estimate leans on the word's overall frequency
                 (> 0).
             min_count: typed fewer times than this, a word is never suggested (>= 1).
+            all_words: cache the user's vocabulary words too (their own word choices).
         """
         if not prior_weight > 0:
             raise ValueError(f"prior_weight must be > 0, got {prior_weight}")
@@ -55,6 +59,7 @@ class WordCache:
         self._vocab = vocab
         self.prior_weight = prior_weight
         self.min_count = min_count
+        self.all_words = all_words
         self._words_typed = 0
         self._word_counts: Counter[str] = Counter()  # OOV words only.
         self._context_counts: Counter[str] = Counter()  # Every context, message ends too.
@@ -75,7 +80,7 @@ class WordCache:
         for word in tokenize(text):
             self._words_typed += 1
             self._context_counts[context] += 1
-            if word not in self._vocab:
+            if self.all_words or word not in self._vocab:
                 self._word_counts[word] += 1
                 self._pair_counts[context][word] += 1
             context = word
@@ -112,6 +117,7 @@ class WordCache:
         """The cache as JSON-ready data, with the fingerprint of its vocabulary."""
         return {"format": CACHE_FORMAT, "vocabulary": vocabulary_fingerprint(self._vocab),
                 "prior_weight": self.prior_weight, "min_count": self.min_count,
+                "all_words": self.all_words,
                 "words_typed": self._words_typed, "words": dict(self._word_counts),
                 "contexts": dict(self._context_counts),
                 "pairs": {c: dict(words) for c, words in self._pair_counts.items()}}
@@ -131,7 +137,8 @@ class WordCache:
                              "rebuild it from the device's messages")
         try:
             cache = cls(vocab, prior_weight=float(data["prior_weight"]),
-                        min_count=int(data["min_count"]))
+                        min_count=int(data["min_count"]),
+                        all_words=bool(data.get("all_words", False)))
             cache._words_typed = int(data["words_typed"])
             cache._word_counts.update({str(w): int(c) for w, c in data["words"].items()})
             cache._context_counts.update({str(w): int(c) for w, c in data["contexts"].items()})

@@ -48,6 +48,8 @@ class PersonalizationEvalConfig:
         max_messages: the newest personal messages a device fine-tunes on.
         clients_per_call: clients per call of the TFF computation (one progress-bar step).
         seed: the sample of training users and the fine-tuning's shuffling.
+        cache_all_words: the word cache holds every word the user typed, not only those
+            outside the vocabulary (`model.word_cache.WordCache`'s `all_words`).
     """
 
     scored_fraction: float = 0.3
@@ -61,6 +63,7 @@ class PersonalizationEvalConfig:
     max_messages: int = 200
     clients_per_call: int = 10
     seed: int = 0
+    cache_all_words: bool = False
 
     def __post_init__(self):
         if not 0.0 < self.scored_fraction < 1.0:
@@ -121,7 +124,7 @@ def _client_inputs(users: Mapping[str, UserData], vocab, model_config,
         scored = to_examples(user.scored, vocab, max_words=max_words)
         if len(personal[0]) == 0 or len(scored[0]) == 0:
             continue
-        cache = WordCache.from_messages(user.personal, vocab)
+        cache = WordCache.from_messages(user.personal, vocab, all_words=config.cache_all_words)
         inputs.append(client_input(personal, scored,
                                    *cache_predictions(cache, user.scored, max_words=max_words)))
     return inputs
@@ -284,6 +287,9 @@ def build_parser() -> argparse.ArgumentParser:
     option("max-messages", int, "newest personal messages fine-tuned on")
     option("clients-per-call", int, "clients per call of the TFF computation")
     option("seed", int, "sample of training users, shuffling")
+    parser.add_argument("--cache-all-words", action="store_true",
+                        help="the word cache holds every word typed, not only those outside "
+                             "the vocabulary")
     return parser
 
 

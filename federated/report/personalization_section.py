@@ -39,9 +39,10 @@ def personalization_section(report: Mapping[str, Any]) -> Section:
         f"devices. Settings chosen on {p13n['selection_users']} training users: SGD, "
         f"learning rate {chosen['learning_rate']:g}, {chosen['epochs']} epoch(s), trainable "
         f"`{chosen['trainable']}`, interpolation {chosen['interpolation']:g}; personalization "
-        f"off below {chosen['min_messages']} messages. The word cache counts each user's "
-        "out-of-vocabulary words in the older messages and takes the first slot when its "
-        "probability beats the model's.",
+        f"off below {chosen['min_messages']} messages. The word cache counts "
+        f"{'every word' if settings.get('cache_all_words') else 'the out-of-vocabulary words'}"
+        " each user typed in the older messages and takes the first slot when its probability "
+        "beats the model's.",
         Table(["Model on the device", *HEADER[1:]], [
             _row("Personal model", p13n),
             _row("Personal model + word cache", p13n["with_word_cache"]),

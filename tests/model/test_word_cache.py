@@ -101,3 +101,11 @@ def test_cache_predictions_line_up_with_the_model_examples():
     assert probability[0, 1] == pytest.approx(cache.probability("go", "zelkovas"))
     assert targets[0, 1] == OOV_ID
     assert not hit[1].any()
+
+
+def test_all_words_caches_the_users_vocabulary_words_too():
+    cache = WordCache.from_messages(MESSAGES, VOCAB, all_words=True)
+
+    assert cache.suggest(["at"], "", k=1)[0][0] == "the"
+    assert WordCache.from_json(cache.to_json(), VOCAB).suggest(["at"], "", k=1) == \
+        cache.suggest(["at"], "", k=1)
