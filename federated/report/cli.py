@@ -10,7 +10,9 @@ RUN_DIR/queries holds a finished `python -m federated.train_queries` run: its tr
 against centralized, show-always and oracle triggering); provenance. With --compare, also
 privacy, attack/defence, device and compression sections: other runs of the same data and
 seed that change those options, against this (benign, default) run. The server baseline is
-cached in RUN_DIR/report/centralized/ and reused by the next report.
+cached in RUN_DIR/report/centralized/ and reused by the next report. The personalization
+section reads RUN_DIR/report/personalization.json, written for the same model version by
+`python -m federated.report.personalization RUN_DIR`.
 """
 
 from __future__ import annotations
