@@ -10,7 +10,9 @@ RUN_DIR/queries holds a finished `python -m federated.train_queries` run: its tr
 against centralized, show-always and oracle triggering); provenance. With --compare, also
 privacy, attack/defence, device and compression sections: other runs of the same data and
 seed that change those options, against this (benign, default) run. The server baseline is
-cached in RUN_DIR/report/centralized/ and reused by the next report.
+cached in RUN_DIR/report/centralized/ and reused by the next report. The personalization
+section reads RUN_DIR/report/personalization.json, written for the same model version by
+`python -m federated.report.personalization RUN_DIR`.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from federated.report.comparisons import (
 )
 from federated.report.config import ReportConfig
 from federated.report.document import render_html, render_markdown
+from federated.report.personalization import read_personalization
 from federated.report.query_suggestions import query_suggestions
 from federated.report.sections import build_sections
 from federated.training.metrics_file import RoundMetrics, read_history
@@ -179,6 +182,7 @@ def build_report(config: ReportConfig, workspace: Workspace, export: ExportInfo,
                for name, value in ratios.items()},
         live=live,
         query_suggestions=queries,
+        personalization=read_personalization(config.report_dir, export.version),
         experiments=compare_runs(reference, others, reference_backdoor) if others else None,
         provenance=provenance(workspace, export, models["federated"]["parameters"], argv),
         report_settings=json.loads(json.dumps(asdict(config), default=str)))

@@ -1,0 +1,190 @@
+"""The personal word cache: the user's own out-of-vocabulary words, counted on the device.
+
+The global vocabulary cannot hold every user's names, places and teams; Gboard keeps a
+personal language model on the phone for them. This one counts, from the user's messages, each
+OOV word (every word with `all_words`: a personal bigram model) and the word typed before it,
+and scores a candidate `w` after the context word `c` as
+a probability of the next word, from the user's own typing (a bigram smoothed towards the
+unigram, Dirichlet prior `prior_weight`):
+
+    P(w | c) = (count(c, w) + prior_weight * count(w) / words_typed) / (count(c) + prior_weight)
+
+where `count(c)` is how often `c` was typed (its messages' ends included, as the model's softmax
+includes the end of the message). Being a next-word probability, it is compared directly with
+the model's softmax by `mix_suggestions`. Nothing here leaves the
+device; the cache is pure Python so the keyboard can keep it beside the device's log.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import numpy as np
+
+from model.tokenizer import tokenize
+from model.vocab import SPECIAL_TOKENS, Vocabulary
+
+CACHE_FORMAT = 1
+START = SPECIAL_TOKENS.bos  # The context of a message's first word.
+
+
+def vocabulary_fingerprint(vocab: Vocabulary) -> str:
+    """A short hash of the vocabulary's words: a cache is only valid with the one it was
+    counted against (a word may have entered the vocabulary since)."""
+    return hashlib.sha256("\n".join(vocab.words).encode("utf-8")).hexdigest()[:16]
+
+
+class WordCache:
+    """Counts of the user's out-of-vocabulary words and of the contexts before them."""
+
+    def __init__(self, vocab: Vocabulary, *, prior_weight: float = 1.0, min_count: int = 1,
+                 all_words: bool = False):
+        """An empty cache for words outside `vocab`.
+
+        Args:
+            vocab: the global vocabulary; only words outside it are cached and suggested,
+                unless `all_words`.
+            prior_weight: how far the context estimate leans on the word's overall frequency
+                (> 0).
+            min_count: typed fewer times than this, a word is never suggested (>= 1).
+            all_words: cache the user's vocabulary words too (their own word choices).
+        """
+        if not prior_weight > 0:
+            raise ValueError(f"prior_weight must be > 0, got {prior_weight}")
+        if min_count < 1:
+            raise ValueError(f"min_count must be >= 1, got {min_count}")
+        self._vocab = vocab
+        self.prior_weight = prior_weight
+        self.min_count = min_count
+        self.all_words = all_words
+        self._words_typed = 0
+        self._word_counts: Counter[str] = Counter()  # OOV words only.
+        self._context_counts: Counter[str] = Counter()  # Every context, message ends too.
+        self._pair_counts: defaultdict[str, Counter[str]] = defaultdict(Counter)  # OOV only.
+
+    @classmethod
+    def from_messages(cls, messages: Iterable[str], vocab: Vocabulary, **options: Any
+                      ) -> WordCache:
+        """A cache counted from `messages` (`options`: those of the constructor)."""
+        cache = cls(vocab, **options)
+        for text in messages:
+            cache.add_message(text)
+        return cache
+
+    def add_message(self, text: str) -> None:
+        """Counts one typed message, tokenized as everywhere else (`model.tokenizer`)."""
+        context = START
+        for word in tokenize(text):
+            self._words_typed += 1
+            self._context_counts[context] += 1
+            if self.all_words or word not in self._vocab:
+                self._word_counts[word] += 1
+                self._pair_counts[context][word] += 1
+            context = word
+        if context != START:
+            self._context_counts[context] += 1  # The message ended after it.
+
+    @property
+    def words(self) -> dict[str, int]:
+        """The cached words and how often the user typed them."""
+        return dict(self._word_counts)
+
+    def probability(self, context_word: str, word: str) -> float:
+        """The cache's probability that `word` is typed after `context_word` (0 if unknown)."""
+        count = self._word_counts.get(word, 0)
+        if count < self.min_count:
+            return 0.0
+        prior = self.prior_weight * count / self._words_typed
+        return ((self._pair_counts.get(context_word, Counter())[word] + prior)
+                / (self._context_counts.get(context_word, 0) + self.prior_weight))
+
+    def suggest(self, context_words: Sequence[str], prefix: str, k: int
+                ) -> list[tuple[str, float]]:
+        """Up to `k` cached words starting with `prefix`, with their probabilities after the
+        last context word (the message start when there is none), best first (ties: a-z)."""
+        if k < 1:
+            raise ValueError(f"k must be >= 1, got {k}")
+        context = context_words[-1] if context_words else START
+        scored = [(word, self.probability(context, word)) for word in self._word_counts
+                  if word.startswith(prefix)]
+        scored = [(word, p) for word, p in scored if p > 0]
+        return sorted(scored, key=lambda pair: (-pair[1], pair[0]))[:k]
+
+    def to_json(self) -> dict[str, Any]:
+        """The cache as JSON-ready data, with the fingerprint of its vocabulary."""
+        return {"format": CACHE_FORMAT, "vocabulary": vocabulary_fingerprint(self._vocab),
+                "prior_weight": self.prior_weight, "min_count": self.min_count,
+                "all_words": self.all_words,
+                "words_typed": self._words_typed, "words": dict(self._word_counts),
+                "contexts": dict(self._context_counts),
+                "pairs": {c: dict(words) for c, words in self._pair_counts.items()}}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any], vocab: Vocabulary) -> WordCache:
+        """Reads `to_json`'s output back.
+
+        Raises:
+            ValueError: another format, or a cache counted against another vocabulary (count
+                it again from the messages: `from_messages`).
+        """
+        if not isinstance(data, dict) or data.get("format") != CACHE_FORMAT:
+            raise ValueError(f"not a word cache of format {CACHE_FORMAT}")
+        if data.get("vocabulary") != vocabulary_fingerprint(vocab):
+            raise ValueError("the word cache was counted against another vocabulary: "
+                             "rebuild it from the device's messages")
+        try:
+            cache = cls(vocab, prior_weight=float(data["prior_weight"]),
+                        min_count=int(data["min_count"]),
+                        all_words=bool(data.get("all_words", False)))
+            cache._words_typed = int(data["words_typed"])
+            cache._word_counts.update({str(w): int(c) for w, c in data["words"].items()})
+            cache._context_counts.update({str(w): int(c) for w, c in data["contexts"].items()})
+            for context, words in data["pairs"].items():
+                cache._pair_counts[str(context)].update(
+                    {str(w): int(c) for w, c in words.items()})
+        except (KeyError, TypeError, AttributeError, ValueError) as error:
+            raise ValueError(f"broken word cache: {error!r}") from error
+        return cache
+
+
+def mix_suggestions(model_suggestions: Sequence[tuple[str, float]],
+                    cache_suggestions: Sequence[tuple[str, float]], k: int
+                    ) -> list[tuple[str, float]]:
+    """The strip's `k` words: the model's (word, probability) pairs and the cache's, ranked
+    together by probability (a word in both keeps its higher one). Both are next-word
+    probabilities, so a cached word takes a slot only when the user's own history makes it
+    likelier than the model's word there. Ties: the model's word first."""
+    if k < 1:
+        raise ValueError(f"k must be >= 1, got {k}")
+    best: dict[str, tuple[float, int]] = {}
+    for source, suggestions in enumerate((model_suggestions, cache_suggestions)):
+        for word, probability in suggestions:
+            if word not in best or probability > best[word][0]:
+                best[word] = (probability, source)
+    ranked = sorted(best.items(), key=lambda item: (-item[1][0], item[1][1]))
+    return [(word, probability) for word, (probability, _) in ranked[:k]]
+
+
+def cache_predictions(cache: WordCache, texts: Sequence[str], *, max_words: int
+                      ) -> tuple[np.ndarray, np.ndarray]:
+    """The cache's first suggestion at every next-word position of `texts`, row for row with
+    `model.sequences.to_examples(texts, ...)`'s targets (messages without words dropped).
+
+    Returns:
+        `(probability, hit)`, float32 and bool arrays `[messages, max_words + 1]`: the cache's
+        best word's probability after the words typed so far (0 where it has none), and
+        whether that word is the word actually typed next.
+    """
+    rows = [words for words in (tokenize(text) for text in texts) if words]
+    probability = np.zeros((len(rows), max_words + 1), dtype=np.float32)
+    hit = np.zeros((len(rows), max_words + 1), dtype=bool)
+    for row, words in enumerate(rows):
+        for position, word in enumerate(words[:max_words]):
+            best = cache.suggest(words[:position], "", k=1)
+            if best:
+                probability[row, position] = best[0][1]
+                hit[row, position] = best[0][0] == word
+    return probability, hit
