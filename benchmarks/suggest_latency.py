@@ -163,19 +163,27 @@ def throughput(port: int, texts: Sequence[str], clients: int, per_client: int) -
     return clients * per_client / (time.perf_counter() - start)
 
 
-def model_timings(model: Path, texts: Sequence[str], count: int, predict_count: int
-                  ) -> tuple[np.ndarray, np.ndarray]:
-    """Times `Suggester.suggest` (TFLite) and Keras `model.predict` on the same contexts."""
+def model_timings(model: Path, device_dir: Path, texts: Sequence[str], count: int,
+                  predict_count: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Times `Suggester.suggest` (TFLite) and the device's personal model as served (its TFLite
+    model with its word cache mixed in), alternating, both without the context cache; then
+    Keras `model.predict` on the same contexts."""
+    from keyboard_app.personal import PersonalSuggester
     from model.export import read_export_info
     from model.keras_io import load_keras_model
+    from model.personal_export import load_word_cache, read_personal_export
     from model.sequences import encode_context
     from model.serving import load_suggester
     from model.tokenizer import split_context
     from model.vocab import PAD_ID
 
     suggester = load_suggester(model)
-    timings_ms(suggester.suggest, texts, 200)  # Warm up.
-    tflite = timings_ms(suggester.suggest, texts, count)
+    personal = PersonalSuggester(
+        load_suggester(read_personal_export(device_dir, suggester.vocab).directory),
+        load_word_cache(device_dir, suggester.vocab))
+    calls = [suggester.suggest, personal.suggest]
+    alternating_timings_ms(calls, texts, 200)  # Warm up.
+    tflite, personal_tflite = alternating_timings_ms(calls, texts, count)
 
     info = read_export_info(model)
     keras_model = load_keras_model(info)
@@ -189,23 +197,7 @@ def model_timings(model: Path, texts: Sequence[str], count: int, predict_count: 
         return keras_model.predict(padded, verbose=0)[0, len(ids) - 1]
 
     timings_ms(predict, texts, 3)  # Warm up (builds the predict function).
-    return tflite, timings_ms(predict, texts, predict_count)
-
-
-def personal_call_timings(model: Path, device_dir: Path, texts: Sequence[str],
-                          count: int) -> np.ndarray:
-    """Times the device's personal model alone, as served: its TFLite model (no context cache,
-    like `model_timings`) with its word cache mixed in."""
-    from keyboard_app.personal import PersonalSuggester
-    from model.personal_export import load_word_cache, read_personal_export
-    from model.serving import load_suggester
-
-    vocab = load_suggester(model).vocab
-    suggester = PersonalSuggester(
-        load_suggester(read_personal_export(device_dir, vocab).directory),
-        load_word_cache(device_dir, vocab))
-    timings_ms(suggester.suggest, texts, 200)  # Warm up.
-    return timings_ms(suggester.suggest, texts, count)
+    return tflite, personal_tflite, timings_ms(predict, texts, predict_count)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -234,9 +226,8 @@ def main(argv: list[str] | None = None) -> int:
         finally:
             server.terminate()
             server.wait()
-        personal_call = personal_call_timings(args.model, Path(data_dir) / "me", texts,
-                                              args.requests)
-    tflite, keras = model_timings(args.model, texts, args.requests, args.predict_calls)
+        tflite, personal_call, keras = model_timings(
+            args.model, Path(data_dir) / "me", texts, args.requests, args.predict_calls)
 
     print(f"model: {args.model.resolve()}")
     print(f"device 'me' personalized on {len(PERSONAL_MESSAGES)} messages in "
@@ -249,10 +240,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"throughput, {args.clients} concurrent clients ({args.threads} server threads): "
           f"{rate:.0f} suggestions/s (goal >= {THROUGHPUT_GOAL:.0f}: "
           f"{'met' if rate >= THROUGHPUT_GOAL else 'MISSED'})")
-    print(f"model call alone (Suggester.suggest, TFLite): p50 {np.median(tflite):.3f} ms, "
-          f"p99 {np.percentile(tflite, 99):.3f} ms")
-    print(f"personal model call alone (TFLite + word cache): p50 {np.median(personal_call):.3f}"
-          f" ms, p99 {np.percentile(personal_call, 99):.3f} ms")
+    for name, timings in (("global model, Suggester.suggest", tflite),
+                          ("personal model + word cache", personal_call)):
+        print(f"model call alone ({name}, TFLite, alternating): "
+              f"p50 {np.median(timings):.3f} ms, p99 {np.percentile(timings, 99):.3f} ms")
     print(f"Keras model.predict per call: p50 {np.median(keras):.2f} ms, "
           f"p99 {np.percentile(keras, 99):.2f} ms")
     ratio = np.median(keras) / np.median(tflite)

@@ -176,6 +176,7 @@ class PersonalModels:
         messages = [message.text for message in self._store.device(device).messages()]
         state = self._device(device)
         with state.lock:
+            self._check(device, state, global_model)  # Its files first: what it was built on.
             self._recount_cache(device, state, global_model, messages)
             if (len(messages) >= self.config.min_messages
                     and len(messages) - state.attempted_messages >= self.config.min_messages):
