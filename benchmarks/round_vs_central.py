@@ -68,7 +68,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     population = generated_clients(args.users, config)
     vocab, examples, datasets = population.vocab, population.examples, population.datasets
     model_config = config.model_config(vocab.size)
-    model_fn = make_model_fn(model_config, seed=config.seed)
+    model_fn = make_model_fn(model_config, seed=config.seed, dropout=config.model_dropout)
     process = training_process(model_fn, config, users=len(datasets))
 
     def round_clients(round_number: int) -> list[str]:
@@ -98,7 +98,7 @@ def main(argv: Sequence[str] | None = None) -> None:
 
     # Central training, eager Keras, after TFF has traced its graphs (the other order breaks
     # Keras models in TF 2.14).
-    model = build_model(model_config, seed=config.seed)
+    model = build_model(model_config, seed=config.seed, dropout=config.model_dropout)
     model.compile(optimizer=tf.keras.optimizers.SGD(config.optimizers.client_learning_rate),
                   loss=next_word_loss())
     central, federated = [], []

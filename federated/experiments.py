@@ -4,6 +4,8 @@ together (`python -m federated.report BENIGN_RUN --compare ...`).
     python -m federated.experiments robustness --data runs/demo/histories.jsonl \\
         --out runs/experiments/robustness
     python -m federated.experiments privacy --data histories-10k.jsonl --out runs/privacy
+    python -m federated.experiments recipe --data runs/shakespeare/histories.jsonl \\
+        --out runs/recipe/shakespeare
 
 Suites:
   robustness  attacks (10% boosting or backdoor clients) against each defence, dropout,
@@ -13,6 +15,9 @@ Suites:
   privacy     user-level DP with 100 clients a round, for a population where the noise is
               meaningful (10,000 users): no DP, DP-FedAvg at noise multipliers 0.5, 1 and
               2, and DP-FTRL (tree) at 1
+  recipe      how the trainer's defaults were chosen, the same for every data set: the
+              defaults against the same without model dropout, all on validation users
+              (--validation: the held-out users are never scored; docs/tuning.md)
 
 Each run is `python -m federated.train` in a process of its own. A run whose summary.json
 already records the suite's settings is reused, an interrupted one resumes (`--resume`), so
@@ -82,6 +87,12 @@ SUITES = {
             "dp-z1": ("--dp-noise-multiplier", "1"),
             "dp-z2": ("--dp-noise-multiplier", "2"),
             "dp-tree-z1": ("--dp-noise-multiplier", "1", "--dp-mechanism", "tree"),
+        }),
+    "recipe": Suite(
+        common=("--validation", "--eval-every", "20"),
+        runs={
+            BENIGN: (),
+            "model-dropout-0": ("--model-dropout", "0"),
         }),
 }
 

@@ -60,6 +60,10 @@ def build_parser() -> argparse.ArgumentParser:
     add_round_options(parser, rounds=defaults.rounds,
                       clients_per_round=defaults.clients_per_round, seed=defaults.seed,
                       eval_every=defaults.eval_every, eval_fraction=defaults.eval_fraction)
+    parser.add_argument("--validation", action="store_true",
+                        help="for choosing settings: leave the held-out users out and "
+                             "evaluate on validation users instead (--eval-fraction of the "
+                             "training users, held out the same way); docs/tuning.md")
     add_client_options(parser, defaults.optimizers, batch_size=defaults.batch_size,
                        local_epochs=defaults.local_epochs)
     server = add_server_options(parser, defaults.optimizers, aggregators=tuple(AGGREGATORS),
@@ -92,6 +96,10 @@ def build_parser() -> argparse.ArgumentParser:
                        help="CIFG-LSTM cell width (default %(default)s)")
     model.add_argument("--max-words", type=int, default=defaults.max_words,
                        help="words per message the model reads (default %(default)s)")
+    model.add_argument("--model-dropout", type=float, default=defaults.model_dropout,
+                       help="share of the embedding's and the LSTM's outputs dropped while "
+                            "training, to regularize on small real text (default "
+                            "%(default)s)")
     add_runtime_options(parser, defaults.runtime)
     return parser
 
@@ -132,8 +140,10 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
     return TrainConfig(
         rounds=args.rounds, clients_per_round=args.clients_per_round, seed=args.seed,
         eval_every=args.eval_every, eval_fraction=args.eval_fraction,
+        validation=args.validation,
         vocab_words=args.vocab_size, embedding_dim=args.embedding_dim,
-        lstm_units=args.lstm_units, max_words=args.max_words, batch_size=args.batch_size,
+        lstm_units=args.lstm_units, max_words=args.max_words,
+        model_dropout=args.model_dropout, batch_size=args.batch_size,
         local_epochs=args.local_epochs, aggregator=args.aggregator,
         trim_fraction=args.trim_fraction, bucket_size=args.bucket_size,
         devices=device_config(args),

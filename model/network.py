@@ -32,12 +32,41 @@ class TiedOutputLogits(tf.keras.layers.Layer):
         return tf.reshape(logits, tf.concat([tf.shape(inputs)[:-1], [-1]], axis=0))
 
 
-def build_model(config: ModelConfig, *, seed: int) -> tf.keras.Model:
+class ReproducibleDropout(tf.keras.layers.Layer):
+    """Dropout (while training only) whose mask is a function of the computation alone.
+
+    Keras' `Dropout` draws from a stateful generator: TFF trains clients concurrently, so the
+    order of the draws, and with it the run, would depend on thread scheduling. Here the mask
+    comes from a stateless generator keyed by `seed` and a fingerprint of the input, which
+    changes with every batch and every weight update: the same run gives the same masks.
+    """
+
+    def __init__(self, rate: float, *, seed: int, **kwargs):
+        super().__init__(**kwargs)
+        if not 0 <= rate < 1:
+            raise ValueError(f"dropout rate must be in [0, 1), got {rate}")
+        self.rate = rate
+        self.seed = seed
+
+    # Plain Python: `training` is a Python bool (or None) here, never a tensor to branch on.
+    @tf.autograph.experimental.do_not_convert
+    def call(self, inputs, training=None):
+        if not training or self.rate == 0:
+            return inputs
+        fingerprint = tf.bitcast(tf.reduce_sum(inputs), tf.int32)
+        draws = tf.random.stateless_uniform(
+            tf.shape(inputs), seed=tf.stack([tf.constant(self.seed, tf.int32), fingerprint]))
+        return tf.where(draws >= self.rate, inputs / (1 - self.rate), tf.zeros_like(inputs))
+
+
+def build_model(config: ModelConfig, *, seed: int, dropout: float = 0.0) -> tf.keras.Model:
     """Returns a fresh next-word model: int ids `[batch, time]` -> logits.
 
     Every initializer has its own seed derived from `seed` (no global random state), so the
     same seed gives the same weights in any process, eagerly or traced. Padding positions
-    produce logits too; losses and metrics mask them out.
+    produce logits too; losses and metrics mask them out. `dropout` drops that share of the
+    embedding's and the cell's outputs while training (regularization for small, sparse
+    data: Zaremba et al. 2014); it has no weights, so it changes no export.
     """
     ids = tf.keras.Input(shape=(None,), dtype=tf.int32, name="ids")
     embedding = tf.keras.layers.Embedding(
@@ -46,7 +75,10 @@ def build_model(config: ModelConfig, *, seed: int) -> tf.keras.Model:
     rnn = tf.keras.layers.RNN(
         CIFGCell(config.lstm_units, config.embedding_dim, seed=seed + 1, name="cifg"),
         return_sequences=True, name="rnn")
-    logits = TiedOutputLogits(embedding, name="tied_logits")(rnn(embedding(ids)))
+    embedded = ReproducibleDropout(dropout, seed=seed + 2, name="embedding_dropout")(
+        embedding(ids))
+    states = ReproducibleDropout(dropout, seed=seed + 3, name="rnn_dropout")(rnn(embedded))
+    logits = TiedOutputLogits(embedding, name="tied_logits")(states)
     return tf.keras.Model(inputs=ids, outputs=logits, name="cifg_next_word")
 
 

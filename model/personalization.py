@@ -49,6 +49,7 @@ class PersonalizationConfig:
         trainable: which layers train, a key of `TRAINABLE_LAYERS`.
         interpolation: personal = global + interpolation * (fine_tuned - global), in [0, 1].
         min_messages: below this many messages the device keeps the global model.
+        max_messages: fine-tune on the newest this many messages only (bounds the time).
         seed: the shuffle order of the device's messages.
     """
 
@@ -59,6 +60,7 @@ class PersonalizationConfig:
     trainable: str = "all"
     interpolation: float = 1.0
     min_messages: int = 10
+    max_messages: int = 200
     seed: int = 0
 
     def __post_init__(self):
@@ -67,7 +69,7 @@ class PersonalizationConfig:
         if self.trainable not in TRAINABLE_LAYERS:
             raise ValueError(f"trainable must be one of {tuple(TRAINABLE_LAYERS)}, "
                              f"got {self.trainable!r}")
-        for name in ("epochs", "batch_size"):
+        for name in ("epochs", "batch_size", "max_messages"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
         if self.min_messages < 0:
@@ -94,37 +96,30 @@ def trainable_variables(variables: Sequence[tf.Variable], trainable: str) -> lis
 
 
 class LocalOptimizer:
-    """Plain SGD or Adam over fixed variables; slots are created here, not on first use."""
+    """Plain SGD or Adam. Adam's slots are created here, from the shapes of the variables it
+    will step, because TFF builds the optimizer before the model it is given."""
 
-    def __init__(self, variables: Sequence[tf.Variable], *, optimizer: str,
+    def __init__(self, shapes: Sequence[Sequence[int]], *, optimizer: str,
                  learning_rate: float):
         if optimizer not in OPTIMIZERS:
             raise ValueError(f"optimizer must be one of {OPTIMIZERS}, got {optimizer!r}")
-        self._variables = list(variables)
         self._learning_rate = learning_rate
         self._adam = optimizer == "adam"
         if self._adam:
             self._steps = tf.Variable(0.0, trainable=False, name="p13n_adam_steps")
-            self._first = [tf.Variable(tf.zeros_like(v), trainable=False) for v in variables]
-            self._second = [tf.Variable(tf.zeros_like(v), trainable=False) for v in variables]
+            self._first = [tf.Variable(tf.zeros(shape), trainable=False) for shape in shapes]
+            self._second = [tf.Variable(tf.zeros(shape), trainable=False) for shape in shapes]
 
-    def reset(self) -> None:
-        """Zeroes the slots: every device starts with a fresh optimizer."""
-        if self._adam:
-            self._steps.assign(0.0)
-            for slot in (*self._first, *self._second):
-                slot.assign(tf.zeros_like(slot))
-
-    def apply(self, gradients: Sequence[tf.Tensor]) -> None:
-        """One step on the variables (gradients in the same order)."""
+    def apply(self, variables: Sequence[tf.Variable], gradients: Sequence[tf.Tensor]) -> None:
+        """One step on `variables` (float32, of the shapes given, gradients in their order)."""
         if not self._adam:
-            for variable, gradient in zip(self._variables, gradients):
+            for variable, gradient in zip(variables, gradients):
                 variable.assign_sub(self._learning_rate * tf.convert_to_tensor(gradient))
             return
         beta1, beta2, epsilon = 0.9, 0.999, 1e-7
         steps = self._steps.assign_add(1.0)
         rate = self._learning_rate * tf.sqrt(1.0 - beta2**steps) / (1.0 - beta1**steps)
-        for variable, gradient, first, second in zip(self._variables, gradients, self._first,
+        for variable, gradient, first, second in zip(variables, gradients, self._first,
                                                      self._second):
             gradient = tf.convert_to_tensor(gradient)
             first.assign(beta1 * first + (1.0 - beta1) * gradient)
@@ -147,10 +142,10 @@ def train_variables(variables: Sequence[tf.Variable], batches: tf.data.Dataset,
     Runs eagerly or inside a `tf.function` (where TFF calls it).
     """
     steps = tf.constant(0)
-    for batch in batches:
+    for batch in iter(batches):  # Iterator ops, not DatasetReduce: cheaper per TFF client.
         with tf.GradientTape() as tape:
             loss = loss_of_batch(batch)
-        optimizer.apply(tape.gradient(loss, variables))
+        optimizer.apply(variables, tape.gradient(loss, variables))
         steps += 1
     return steps
 
@@ -166,7 +161,7 @@ def fine_tune(model: tf.keras.Model, dataset: tf.data.Dataset,
     device's unbatched `(inputs, targets)` examples, with `config`'s optimizer, epochs and
     trainable layers. Interpolation is the caller's (`personalize`)."""
     variables = trainable_variables(model.trainable_variables, config.trainable)
-    optimizer = LocalOptimizer(variables, optimizer=config.optimizer,
+    optimizer = LocalOptimizer([v.shape for v in variables], optimizer=config.optimizer,
                                learning_rate=config.learning_rate)
     loss_fn = next_word_loss()
 
@@ -183,14 +178,16 @@ def personalize(global_weights: dict[str, np.ndarray], model_config: ModelConfig
                 config: PersonalizationConfig) -> dict[str, np.ndarray]:
     """Returns the device's personal weights, by variable name (`keras_io.weights_by_name`).
 
-    The messages are encoded as training encodes them (`model.sequences.to_examples`). With
-    fewer than `config.min_messages` messages (or none with a word), the personal weights are
-    a copy of the global ones. `global_weights` is left untouched.
+    `messages` are the device's, oldest first; the newest `config.max_messages` are encoded
+    as training encodes them (`model.sequences.to_examples`). With fewer than
+    `config.min_messages` messages (or none with a word), the personal weights are a copy of
+    the global ones. `global_weights` is left untouched.
     """
     if vocab.size != model_config.vocab_size:
         raise ValueError(f"the vocabulary has {vocab.size} ids but the model "
                          f"{model_config.vocab_size}: they come from different exports")
-    inputs, targets = to_examples(messages, vocab, max_words=model_config.max_words)
+    inputs, targets = to_examples(messages[-config.max_messages:], vocab,
+                                  max_words=model_config.max_words)
     if len(messages) < config.min_messages or len(inputs) == 0:
         return {name: np.array(value) for name, value in global_weights.items()}
     model = build_model(model_config, seed=config.seed)

@@ -2,14 +2,16 @@
 
 The global vocabulary cannot hold every user's names, places and teams; Gboard keeps a
 personal language model on the phone for them. This one counts, from the user's messages, each
-OOV word and the word typed before it, and scores a candidate `w` after the context word `c` as
+OOV word (every word with `all_words`: a personal bigram model) and the word typed before it,
+and scores a candidate `w` after the context word `c` as
 a probability of the next word, from the user's own typing (a bigram smoothed towards the
 unigram, Dirichlet prior `prior_weight`):
 
     P(w | c) = (count(c, w) + prior_weight * count(w) / words_typed) / (count(c) + prior_weight)
 
-where `count(c)` is how often `c` was followed by a word. Being a next-word probability, it is
-compared directly with the model's softmax by `mix_suggestions`. Nothing here leaves the
+where `count(c)` is how often `c` was typed (its messages' ends included, as the model's softmax
+includes the end of the message). Being a next-word probability, it is compared directly with
+the model's softmax by `mix_suggestions`. Nothing here leaves the
 device; the cache is pure Python so the keyboard can keep it beside the device's log.
 """
 
@@ -19,6 +21,8 @@ import hashlib
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Any
+
+import numpy as np
 
 from model.tokenizer import tokenize
 from model.vocab import SPECIAL_TOKENS, Vocabulary
@@ -36,14 +40,17 @@ def vocabulary_fingerprint(vocab: Vocabulary) -> str:
 class WordCache:
     """Counts of the user's out-of-vocabulary words and of the contexts before them."""
 
-    def __init__(self, vocab: Vocabulary, *, prior_weight: float = 1.0, min_count: int = 1):
+    def __init__(self, vocab: Vocabulary, *, prior_weight: float = 1.0, min_count: int = 1,
+                 all_words: bool = False):
         """An empty cache for words outside `vocab`.
 
         Args:
-            vocab: the global vocabulary; only words outside it are cached and suggested.
+            vocab: the global vocabulary; only words outside it are cached and suggested,
+                unless `all_words`.
             prior_weight: how far the context estimate leans on the word's overall frequency
                 (> 0).
             min_count: typed fewer times than this, a word is never suggested (>= 1).
+            all_words: cache the user's vocabulary words too (their own word choices).
         """
         if not prior_weight > 0:
             raise ValueError(f"prior_weight must be > 0, got {prior_weight}")
@@ -52,9 +59,10 @@ class WordCache:
         self._vocab = vocab
         self.prior_weight = prior_weight
         self.min_count = min_count
+        self.all_words = all_words
         self._words_typed = 0
         self._word_counts: Counter[str] = Counter()  # OOV words only.
-        self._context_counts: Counter[str] = Counter()  # Every context followed by a word.
+        self._context_counts: Counter[str] = Counter()  # Every context, message ends too.
         self._pair_counts: defaultdict[str, Counter[str]] = defaultdict(Counter)  # OOV only.
 
     @classmethod
@@ -72,10 +80,12 @@ class WordCache:
         for word in tokenize(text):
             self._words_typed += 1
             self._context_counts[context] += 1
-            if word not in self._vocab:
+            if self.all_words or word not in self._vocab:
                 self._word_counts[word] += 1
                 self._pair_counts[context][word] += 1
             context = word
+        if context != START:
+            self._context_counts[context] += 1  # The message ended after it.
 
     @property
     def words(self) -> dict[str, int]:
@@ -107,6 +117,7 @@ class WordCache:
         """The cache as JSON-ready data, with the fingerprint of its vocabulary."""
         return {"format": CACHE_FORMAT, "vocabulary": vocabulary_fingerprint(self._vocab),
                 "prior_weight": self.prior_weight, "min_count": self.min_count,
+                "all_words": self.all_words,
                 "words_typed": self._words_typed, "words": dict(self._word_counts),
                 "contexts": dict(self._context_counts),
                 "pairs": {c: dict(words) for c, words in self._pair_counts.items()}}
@@ -126,7 +137,8 @@ class WordCache:
                              "rebuild it from the device's messages")
         try:
             cache = cls(vocab, prior_weight=float(data["prior_weight"]),
-                        min_count=int(data["min_count"]))
+                        min_count=int(data["min_count"]),
+                        all_words=bool(data.get("all_words", False)))
             cache._words_typed = int(data["words_typed"])
             cache._word_counts.update({str(w): int(c) for w, c in data["words"].items()})
             cache._context_counts.update({str(w): int(c) for w, c in data["contexts"].items()})
@@ -154,3 +166,25 @@ def mix_suggestions(model_suggestions: Sequence[tuple[str, float]],
                 best[word] = (probability, source)
     ranked = sorted(best.items(), key=lambda item: (-item[1][0], item[1][1]))
     return [(word, probability) for word, (probability, _) in ranked[:k]]
+
+
+def cache_predictions(cache: WordCache, texts: Sequence[str], *, max_words: int
+                      ) -> tuple[np.ndarray, np.ndarray]:
+    """The cache's first suggestion at every next-word position of `texts`, row for row with
+    `model.sequences.to_examples(texts, ...)`'s targets (messages without words dropped).
+
+    Returns:
+        `(probability, hit)`, float32 and bool arrays `[messages, max_words + 1]`: the cache's
+        best word's probability after the words typed so far (0 where it has none), and
+        whether that word is the word actually typed next.
+    """
+    rows = [words for words in (tokenize(text) for text in texts) if words]
+    probability = np.zeros((len(rows), max_words + 1), dtype=np.float32)
+    hit = np.zeros((len(rows), max_words + 1), dtype=bool)
+    for row, words in enumerate(rows):
+        for position, word in enumerate(words[:max_words]):
+            best = cache.suggest(words[:position], "", k=1)
+            if best:
+                probability[row, position] = best[0][1]
+                hit[row, position] = best[0][0] == word
+    return probability, hit

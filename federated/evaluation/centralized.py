@@ -36,12 +36,14 @@ class CentralizedConfig:
         learning_rate: Adam's learning rate.
         batch_size: examples per step.
         seed: initialization and shuffling.
+        dropout: the federated run's `model_dropout` (the same recipe on pooled data).
     """
 
     examples: int
     learning_rate: float
     batch_size: int
     seed: int
+    dropout: float = 0.0
 
     def __post_init__(self):
         if self.examples < 1 or self.batch_size < 1 or self.learning_rate <= 0:
@@ -69,7 +71,7 @@ def load_or_train(cache_dir: Path, model_config: ModelConfig, config: Centralize
     trained_with = {"model": dataclasses.asdict(model_config),
                     "training": dataclasses.asdict(config), "steps": config.steps,
                     "training_examples_available": len(inputs), **provenance}
-    model = build_model(model_config, seed=config.seed)
+    model = build_model(model_config, seed=config.seed, dropout=config.dropout)
     record = cache_dir / TRAINED_WITH_FILE
     if record.exists() and json.loads(record.read_text(encoding="utf-8")) == trained_with:
         with np.load(cache_dir / WEIGHTS_FILE) as stored:

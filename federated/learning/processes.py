@@ -23,15 +23,16 @@ LOOP = tff.learning.LoopImplementation.DATASET_ITERATOR
 
 
 def make_model_fn(
-    model_config: ModelConfig, *, seed: int
+    model_config: ModelConfig, *, seed: int, dropout: float = 0.0
 ) -> Callable[[], tff.learning.models.VariableModel]:
-    """Returns the zero-argument model factory TFF calls whenever it needs a fresh model."""
+    """Returns the zero-argument model factory TFF calls whenever it needs a fresh model
+    (`dropout`: see `model.network.build_model`; clients train with it, evaluation not)."""
     spec = element_spec(model_config.sequence_length)
 
     def model_fn() -> tff.learning.models.VariableModel:
         return tff.learning.models.from_keras_model(
-            build_model(model_config, seed=seed), loss=next_word_loss(), input_spec=spec,
-            metrics=keyboard_metric_builders())
+            build_model(model_config, seed=seed, dropout=dropout), loss=next_word_loss(),
+            input_spec=spec, metrics=keyboard_metric_builders())
 
     return model_fn
 

@@ -37,6 +37,7 @@ from federated.report.comparisons import (
 )
 from federated.report.config import ReportConfig
 from federated.report.document import render_html, render_markdown
+from federated.report.personalization import read_personalization
 from federated.report.query_suggestions import query_suggestions
 from federated.report.sections import build_sections
 from federated.training.metrics_file import RoundMetrics, read_history
@@ -179,6 +180,7 @@ def build_report(config: ReportConfig, workspace: Workspace, export: ExportInfo,
                for name, value in ratios.items()},
         live=live,
         query_suggestions=queries,
+        personalization=read_personalization(config.report_dir, export.version),
         experiments=compare_runs(reference, others, reference_backdoor) if others else None,
         provenance=provenance(workspace, export, models["federated"]["parameters"], argv),
         report_settings=json.loads(json.dumps(asdict(config), default=str)))

@@ -82,7 +82,8 @@ def evaluate_run(workspace: Workspace, export: ExportInfo, history: list[RoundMe
     centralized_config = CentralizedConfig(
         examples=sum(row.train_examples for row in history),
         learning_rate=config.centralized_learning_rate,
-        batch_size=config.centralized_batch_size, seed=workspace.config.seed)
+        batch_size=config.centralized_batch_size, seed=workspace.config.seed,
+        dropout=workspace.config.model_dropout)
     centralized = load_or_train(
         config.report_dir / "centralized", export.model_config, centralized_config,
         train_inputs, train_targets, provenance={"data_sha256": workspace.data_sha256})

@@ -233,6 +233,31 @@ def plot_query_suggestions(queries: Mapping[str, Any], path: Path) -> str:
     return _save(figure, path)
 
 
+def plot_personalization_gains(personalization: Mapping[str, Any], path: Path) -> str:
+    """Histogram of per-user top-1 gains (points), personal model without and with the cache.
+
+    Args:
+        personalization: report.json `personalization`.
+        path: the PNG to write.
+    """
+    figure = Figure(figsize=(7, 4.5))
+    axes = figure.subplots()
+    series = {"personal model": personalization["per_user_gain_points"],
+              "with the word cache": personalization["with_word_cache"]["per_user_gain_points"]}
+    low = min(min(values) for values in series.values())
+    high = max(max(values) for values in series.values())
+    bins = np.linspace(min(low, -1.0), max(high, 1.0), 31)
+    for (label, values), color in zip(series.items(), ("#1f77b4", "#ff7f0e")):
+        axes.hist(values, bins=bins, histtype="step", linewidth=2, color=color, label=label)
+    axes.axvline(0, color="#7f7f7f", linestyle=":")
+    axes.axvline(-1, color="#d62728", linestyle=":", label="-1 point")
+    axes.set(xlabel="top-1 recall gain of one held-out user (points)", ylabel="users",
+             title="Per-user gain of personalization")
+    axes.legend(fontsize=8)
+    axes.grid(axis="y", alpha=0.3)
+    return _save(figure, path)
+
+
 def write_plots(report: Mapping[str, Any], history: list[RoundMetrics], directory: Path, *,
                 compared: Mapping[str, list[RoundMetrics]]) -> dict[str, str]:
     """Writes every figure of `report` into `directory`; returns their relative paths.
@@ -256,6 +281,9 @@ def write_plots(report: Mapping[str, Any], history: list[RoundMetrics], director
     if report["query_suggestions"]:
         plots["query_suggestions"] = plot_query_suggestions(
             report["query_suggestions"], directory / "query_suggestions.png")
+    if report.get("personalization"):
+        plots["personalization"] = plot_personalization_gains(
+            report["personalization"], directory / "personalization.png")
     if report["experiments"]:
         reference = report["experiments"]["reference"]["run"]
         plots["experiments"] = plot_experiments(

@@ -9,6 +9,7 @@ import numpy as np
 
 from federated.report.comparison_sections import experiment_sections
 from federated.report.document import Figure, Section, Table, percent
+from federated.report.personalization_section import personalization_section
 from federated.report.query_suggestions import query_section
 
 # Hard et al. 2018, "Federated Learning for Mobile Keyboard Prediction", Table 2.
@@ -24,7 +25,8 @@ MODEL_LABELS = {"federated": "Federated CIFG", "centralized": "Server CIFG (cent
 def build_sections(report: Mapping[str, Any]) -> list[Section]:
     """Every section of the report, in reading order."""
     return [_comparison(report), _learning(report), _per_user(report), _topics(report),
-            _prefix(report), _live(report), query_section(report), *experiment_sections(report),
+            _prefix(report), personalization_section(report), _live(report),
+            query_section(report), *experiment_sections(report),
             _provenance(report)]
 
 

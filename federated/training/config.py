@@ -39,8 +39,13 @@ class TrainConfig:
             (and always after the last round).
         eval_fraction: share of users held out for evaluation (never trained on, never in
             the vocabulary).
+        validation: leave the held-out users out altogether and evaluate on validation
+            users instead: the same share of the training users, held out the same way. For
+            choosing settings (docs/tuning.md) without ever scoring the held-out users.
         vocab_words: regular words in the vocabulary (special tokens come on top).
         embedding_dim, lstm_units, max_words: model size (see `model.network.ModelConfig`).
+        model_dropout: share of the embedding's and the cell's outputs dropped while
+            training (clients and the centralized baseline alike); none at inference.
         batch_size: client batch size.
         local_epochs: passes over its data a client makes per round.
         optimizers: client and server optimizers.
@@ -65,10 +70,12 @@ class TrainConfig:
     seed: int = 0
     eval_every: int = 10
     eval_fraction: float = 0.1
+    validation: bool = False
     vocab_words: int = 4000
     embedding_dim: int = 96
     lstm_units: int = 256
     max_words: int = 20
+    model_dropout: float = 0.0
     batch_size: int = 16
     local_epochs: int = 1
     optimizers: OptimizerConfig = field(default_factory=OptimizerConfig)
@@ -87,6 +94,9 @@ class TrainConfig:
         if self.aggregator not in AGGREGATORS:
             raise ValueError(f"{flag('aggregator')} must be one of {tuple(AGGREGATORS)}, "
                              f"got {self.aggregator!r}")
+        if not 0 <= self.model_dropout < 1:
+            raise ValueError(f"{flag('model_dropout')} must be in [0, 1), "
+                             f"got {self.model_dropout}")
         if not 0 < self.eval_fraction < 1:
             raise ValueError(f"{flag('eval_fraction')} must be between 0 and 1, "
                              f"got {self.eval_fraction}")

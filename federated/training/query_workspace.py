@@ -101,7 +101,8 @@ def prepare_query_workspace(data_path: Path, run_dir: Path, config: QueryTrainCo
     resume_round = check_run_dir(run_dir, config, data_sha256, resume=resume,
                                  read_config=QueryTrainConfig.from_dict,
                                  row_type=QueryRoundMetrics, logs_sha256=logs_sha256)
-    split = split_histories(data_path, config, skip_bad=skip_bad)
+    split = split_histories(data_path, eval_fraction=config.eval_fraction, seed=config.seed,
+                            skip_bad=skip_bad)
     loaded = read_impressions(logs["impressions"], skip_bad=skip_bad)
     if loaded.problems:
         print(f"skipped {len(loaded.problems)} bad impressions of {logs['impressions']} "

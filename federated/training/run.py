@@ -68,7 +68,7 @@ def train(workspace: Workspace) -> dict[str, Any]:
     if config.clients_per_round > len(train_examples):
         raise ValueError(f"--clients-per-round {config.clients_per_round} is more than the "
                          f"{len(train_examples)} training users with usable messages")
-    model_fn = make_model_fn(model_config, seed=config.seed)
+    model_fn = make_model_fn(model_config, seed=config.seed, dropout=config.model_dropout)
     malicious = frozenset(workspace.malicious_clients) & set(train_examples)
     training, train_datasets = _training(
         model_fn, config, malicious,

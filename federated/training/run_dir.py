@@ -12,8 +12,9 @@
                             export: `model.triggering_export`)
 
 `RUN_FORMAT` numbers this layout and the keys of config.json, summary.json and metrics.csv.
-A run whose config.json has no number was written before it was introduced, with the same
-layout and keys (format 1); runs of any other format are refused with one line.
+Format 2 added the settings `model_dropout` and `validation` (read as format 1, a run would
+silently take their defaults of today). A run whose config.json has no number was written
+before the number existed (format 1); runs of any other format are refused with one line.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from typing import Any, Optional
 
 from model.export import CURRENT_LINK, EXPORTS_DIR, VOCAB_FILE
 
-RUN_FORMAT = 1
+RUN_FORMAT = 2
 
 
 class RunFormatError(ValueError):

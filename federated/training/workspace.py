@@ -82,14 +82,19 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def split_histories(data_path: Path, config: TrainConfig, *, skip_bad: bool) -> UserSplit:
-    """Reads the histories and holds out evaluation users (seeded by the run's seed)."""
+def split_histories(data_path: Path, *, eval_fraction: float, seed: int, skip_bad: bool,
+                    validation: bool = False) -> UserSplit:
+    """Reads the histories and holds out evaluation users (seeded by the run's seed): the
+    held-out users, or with `validation` validation users drawn from the others (the held-out
+    users are then left out altogether)."""
     loaded = read_records(data_path, skip_bad=skip_bad)
     if loaded.problems:
         print(f"skipped {len(loaded.problems)} bad records of {data_path} "
               f"(first: {loaded.problems[0]})", file=sys.stderr)
-    return split_users(group_by_user(loaded.records), eval_fraction=config.eval_fraction,
-                       seed=config.seed)
+    split = split_users(group_by_user(loaded.records), eval_fraction=eval_fraction, seed=seed)
+    if validation:
+        split = split_users(split.train, eval_fraction=eval_fraction, seed=seed)
+    return split
 
 
 def texts_by_user(records_by_user) -> dict[str, list[str]]:
@@ -119,7 +124,8 @@ def prepare_workspace(data_path: Path, run_dir: Path, config: TrainConfig, *, re
         config = _with_model_of(config, init_export)
     data_sha256 = file_sha256(data_path)
     resume_round = check_run_dir(run_dir, config, data_sha256, resume=resume)
-    split = split_histories(data_path, config, skip_bad=skip_bad)
+    split = split_histories(data_path, eval_fraction=config.eval_fraction, seed=config.seed,
+                            skip_bad=skip_bad, validation=config.validation)
     if config.clients_per_round > len(split.train):
         raise ValueError(f"--clients-per-round {config.clients_per_round} is more than the "
                          f"{len(split.train)} training users in {data_path}; lower it")
@@ -245,7 +251,8 @@ def reload_workspace(run_dir: Path) -> Workspace:
         raise FileNotFoundError(f"{run_dir}: its data {data_path} is gone")
     if file_sha256(data_path) != saved["data_sha256"]:
         raise ValueError(f"{run_dir}: its data {data_path} has changed since training")
-    split = split_histories(data_path, config, skip_bad=True)
+    split = split_histories(data_path, eval_fraction=config.eval_fraction, seed=config.seed,
+                            skip_bad=True, validation=config.validation)
     return Workspace(
         run_dir=run_dir, config=config, data_path=data_path,
         data_sha256=saved["data_sha256"], vocab=Vocabulary.load(files.vocab),

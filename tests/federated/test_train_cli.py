@@ -13,6 +13,7 @@ from federated.flags import FLAGS
 from federated.simulation.options import DeviceConfig
 from federated.train import build_parser, main
 from federated.training.config import TrainConfig
+from federated.training.run_dir import RUN_FORMAT
 from federated.training.workspace import prepare_workspace
 
 pytestmark = pytest.mark.usefixtures("no_tensorflow_import")
@@ -190,8 +191,10 @@ def test_a_run_of_the_other_trainer_is_refused_in_one_line(capsys, histories, tm
     run = tmp_path / "run"
     run.mkdir()
     (run / "config.json").write_text(json.dumps(
-        {"format": 1, "train": {"buckets": 4096}, "data": str(histories), "data_sha256": "x"}))
+        {"format": RUN_FORMAT, "train": {"buckets": 4096}, "data": str(histories),
+         "data_sha256": "x"}))
 
     message = refusal(capsys, "--data", str(histories), "--out", str(run), "--resume")
 
-    assert message.startswith("the saved settings are not a TrainConfig of run format 1")
+    assert message.startswith(
+        f"the saved settings are not a TrainConfig of run format {RUN_FORMAT}")

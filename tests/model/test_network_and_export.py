@@ -14,7 +14,7 @@ from model.config import ModelConfig  # noqa: E402
 from model.export import ExportError, read_export_info, write_export  # noqa: E402
 from model.keras_io import load_keras_model, weights_by_name  # noqa: E402
 from model.metrics import MaskedTopKRecall  # noqa: E402
-from model.network import build_model  # noqa: E402
+from model.network import ReproducibleDropout, build_model  # noqa: E402
 from model.serving import TFLiteScorer, load_suggester, to_tflite  # noqa: E402
 from model.vocab import BOS_ID, EOS_ID, OOV_ID, PAD_ID, Vocabulary  # noqa: E402
 
@@ -59,6 +59,34 @@ def test_output_embedding_is_the_input_embedding():
     embeddings = [v for v in model.trainable_variables if "embedding" in v.name]
     assert len(embeddings) == 1
     assert model.get_layer("tied_logits").embedding is model.get_layer("embedding")
+
+
+def test_dropout_masks_are_a_function_of_the_input_and_seed():
+    layer = ReproducibleDropout(0.5, seed=7)
+    inputs = tf.random.stateless_uniform((64, 10, 8), seed=(1, 2)) + 1.0
+
+    first, again = layer(inputs, training=True), layer(inputs, training=True)
+    other_batch = layer(inputs + 1.0, training=True)
+
+    np.testing.assert_array_equal(first.numpy(), again.numpy())
+    dropped = first.numpy() == 0
+    assert 0.45 < dropped.mean() < 0.55
+    np.testing.assert_allclose(first.numpy()[~dropped], 2 * inputs.numpy()[~dropped],
+                               rtol=1e-6)
+    assert ((other_batch.numpy() == 0) != dropped).any()
+    np.testing.assert_array_equal(layer(inputs, training=False).numpy(), inputs.numpy())
+
+
+def test_dropout_changes_training_outputs_not_inference_or_weights():
+    plain, dropping = build_model(CONFIG, seed=3), build_model(CONFIG, seed=3, dropout=0.3)
+    ids = tf.constant([[BOS_ID, 4, 5, 6]])
+
+    for a, b in zip(plain.get_weights(), dropping.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(plain(ids, training=False).numpy(),
+                                  dropping(ids, training=False).numpy())
+    assert not np.allclose(plain(ids, training=True).numpy(),
+                           dropping(ids, training=True).numpy())
 
 
 def test_same_seed_same_initial_weights():

@@ -6,8 +6,9 @@ import json
 
 import pytest
 
-from model.vocab import Vocabulary
-from model.word_cache import WordCache, mix_suggestions
+from model.sequences import to_examples
+from model.vocab import OOV_ID, Vocabulary
+from model.word_cache import WordCache, cache_predictions, mix_suggestions
 
 VOCAB = Vocabulary(["go", "see", "you", "at", "the", "game", "with"])
 MESSAGES = ["go Zelkovas", "see you at the game", "go zelkovas!", "with Marguerite at the game",
@@ -85,3 +86,26 @@ def test_mix_ranks_cache_and_model_words_by_probability():
     assert mixed == [("the", 0.4), ("zelkovas", 0.3), ("game", 0.1)]
     assert mix_suggestions(model, [("the", 0.9)], k=1) == [("the", 0.9)]
     assert mix_suggestions([("a", 0.2)], [("b", 0.2)], k=1) == [("a", 0.2)]
+
+
+def test_cache_predictions_line_up_with_the_model_examples():
+    cache = WordCache.from_messages(MESSAGES, VOCAB)
+    texts = ["go zelkovas go", "!!!", "the game"]
+
+    probability, hit = cache_predictions(cache, texts, max_words=4)
+    inputs, targets = to_examples(texts, VOCAB, max_words=4)
+
+    assert probability.shape == hit.shape == targets.shape == (2, 5)
+    # Row 0 predicts "go" (from the start), "zelkovas" (after "go": a hit), "go".
+    assert hit[0].tolist() == [False, True, False, False, False]
+    assert probability[0, 1] == pytest.approx(cache.probability("go", "zelkovas"))
+    assert targets[0, 1] == OOV_ID
+    assert not hit[1].any()
+
+
+def test_all_words_caches_the_users_vocabulary_words_too():
+    cache = WordCache.from_messages(MESSAGES, VOCAB, all_words=True)
+
+    assert cache.suggest(["at"], "", k=1)[0][0] == "the"
+    assert WordCache.from_json(cache.to_json(), VOCAB).suggest(["at"], "", k=1) == \
+        cache.suggest(["at"], "", k=1)

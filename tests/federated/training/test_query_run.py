@@ -129,7 +129,8 @@ def test_the_report_section_scores_the_runs_model_on_the_same_held_out_impressio
     out, summary = straight
     data = world[0]
     config = TrainConfig(seed=SEED, eval_fraction=EVAL_FRACTION)
-    split = split_histories(data, config, skip_bad=False)
+    split = split_histories(data, eval_fraction=config.eval_fraction, seed=config.seed,
+                            skip_bad=False)
     records: dict[str, list[TypingRecord]] = split.eval
     workspace = Workspace(
         run_dir=out.parent, config=config, data_path=data, data_sha256=file_sha256(data),

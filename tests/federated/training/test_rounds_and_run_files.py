@@ -15,6 +15,7 @@ from federated.training import checkpoint
 from federated.training.config import TrainConfig
 from federated.training.metrics_file import RoundMetrics, read_history, write_history
 from federated.training.run_dir import RunDir, RunFormatError, read_run_config
+from federated.training.workspace import split_histories
 
 CLIENTS = [f"u{i:02d}" for i in range(10)]
 
@@ -162,19 +163,26 @@ def test_a_history_of_another_run_format_is_refused_in_one_line(tmp_path):
         "1,1.5,3,40,6.5,0.1,,,,\n")
 
     with pytest.raises(RunFormatError, match="columns of another run format; this trainer "
-                                             "reads format 1: train the run again"):
+                                             "reads format 2: train the run again"):
         read_history(tmp_path / "metrics.csv")
 
 
-def test_a_run_config_of_another_format_is_refused_and_one_without_a_number_reads(tmp_path):
+@pytest.mark.parametrize(("saved", "found"), [({"format": 7}, 7), ({}, 1)])
+def test_a_run_config_of_another_format_is_refused(tmp_path, saved, found):
     files = RunDir(tmp_path)
-    files.config.write_text(json.dumps({"train": {}, "data": "d", "data_sha256": "x"}))
-    assert read_run_config(files)["data"] == "d"
+    files.config.write_text(json.dumps({**saved, "train": {}, "data": "d", "data_sha256": "x"}))
 
-    files.config.write_text(json.dumps({"format": 7, "train": {}}))
-    with pytest.raises(RunFormatError, match="written in run format 7; this trainer reads "
-                                             "format 1"):
+    with pytest.raises(RunFormatError, match=f"written in run format {found}; this trainer "
+                                             "reads format 2"):
         read_run_config(files)
+
+
+def test_a_run_config_of_this_format_reads(tmp_path):
+    files = RunDir(tmp_path)
+    files.config.write_text(json.dumps({"format": 2, "train": {}, "data": "d",
+                                        "data_sha256": "x"}))
+
+    assert read_run_config(files)["data"] == "d"
 
 
 def test_config_with_devices_and_attack_round_trips():
@@ -210,6 +218,7 @@ def test_config_round_trips_and_names_resume_conflicts():
     ({"bucket_size": 0}, "--bucket-size must be >= 1"),
     ({"bucket_size": 2}, "--bucket-size needs --aggregator median or trimmed-mean"),
     ({"max_words": 3}, "--backdoor-trigger must be shorter than --max-words 3 words"),
+    ({"model_dropout": 1.0}, "--model-dropout must be in \\[0, 1\\)"),
 ])
 def test_config_rejects_bad_values(kwargs, message):
     with pytest.raises(ValueError, match=message):
@@ -242,3 +251,18 @@ def test_device_config_rejects_bad_values(kwargs, message):
 def test_attack_config_rejects_bad_values(kwargs, message):
     with pytest.raises(ValueError, match=message):
         AttackConfig(**kwargs)
+
+
+def test_validation_users_are_training_users_and_held_out_users_are_left_out(tmp_path):
+    data = tmp_path / "h.jsonl"
+    data.write_text("".join(json.dumps({"user_id": f"u{user:02d}", "text": "hello there",
+                                        "timestamp": "2026-03-04T08:54:35Z"}) + "\n"
+                            for user in range(40)))
+
+    held_out = split_histories(data, eval_fraction=0.25, seed=3, skip_bad=False)
+    validation = split_histories(data, eval_fraction=0.25, seed=3, skip_bad=False,
+                                 validation=True)
+
+    assert len(held_out.eval) == 10 and len(validation.eval) == 8
+    assert set(validation.eval) | set(validation.train) == set(held_out.train)
+    assert not set(validation.eval) & set(validation.train)

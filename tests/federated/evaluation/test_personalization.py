@@ -1,0 +1,76 @@
+"""The figures of the personalization evaluation (numpy)."""
+
+from __future__ import annotations
+
+import pytest
+
+from federated.evaluation.personalization import (
+    ClientScores,
+    by_activity,
+    by_personal_messages,
+    choose_best,
+    choose_min_messages,
+    gains,
+    merge_outputs,
+)
+
+
+def client(personal: int, words: int, before: int, after: int, *, cache: int = 0
+           ) -> ClientScores:
+    return ClientScores(personal_messages=personal, scored_messages=personal // 2,
+                        scored_words=words, global_hits=before, personal_hits=after,
+                        global_hits_with_cache=before + cache,
+                        personal_hits_with_cache=after + cache)
+
+
+CLIENTS = [client(2, 10, 5, 3), client(30, 100, 20, 30, cache=5), client(60, 100, 30, 30),
+           client(5, 0, 0, 0)]
+
+
+def test_gains_weigh_words_and_count_users_who_gain_and_lose():
+    found = gains(CLIENTS, min_messages=0, with_cache=False)
+
+    assert found["users"] == 3  # The client without scored words is left out.
+    assert found["global_top1_recall"] == pytest.approx(55 / 210)
+    assert found["mean_relative_top1_gain"] == pytest.approx((63 - 55) / 55)
+    assert found["share_gaining"] == pytest.approx(1 / 3)
+    assert found["share_losing_over_1pt"] == pytest.approx(1 / 3)  # -20 points.
+    assert found["per_user_gain_points"] == [-20.0, 10.0, 0.0]
+
+
+def test_below_min_messages_devices_keep_the_global_model():
+    found = gains(CLIENTS, min_messages=10, with_cache=False)
+
+    assert found["share_losing_over_1pt"] == 0.0
+    assert found["mean_relative_top1_gain"] == pytest.approx(10 / 55)
+    assert choose_min_messages(CLIENTS, [0, 10, 40])[0] == 10
+
+
+def test_the_cache_counts_against_the_global_model_without_it():
+    found = gains(CLIENTS, min_messages=0, with_cache=True)
+
+    assert found["mean_relative_top1_gain"] == pytest.approx((63 + 5 - 55) / 55)
+
+
+def test_breakdowns_by_activity_and_personal_data():
+    terciles = by_activity(CLIENTS, min_messages=0, with_cache=False)
+    bins = by_personal_messages(CLIENTS, [0, 10, 50], with_cache=False)
+
+    assert [t["users"] for t in terciles.values()] == [1, 1, 1]
+    assert terciles["light"]["mean_relative_top1_gain"] == pytest.approx(-0.4)
+    assert list(bins) == ["0-9", "10-49", "50+"]
+    assert bins["10-49"]["personal_top1_recall"] == pytest.approx(0.3)
+
+
+def test_choose_best_prefers_strategies_few_users_lose_with():
+    risky = [client(30, 100, 20, 60), client(30, 100, 20, 10)]
+    safe = [client(30, 100, 20, 25), client(30, 100, 20, 21)]
+
+    assert choose_best({"risky": risky, "safe": safe}) == "safe"
+    assert choose_best({"risky": risky}) == "risky"
+
+
+def test_merge_concatenates_per_client_lists_of_calls():
+    merged = merge_outputs([{"a": {"b": [1.0]}}, {"a": {"b": [2.0, 3.0]}}])
+
+    assert merged["a"]["b"].tolist() == [1.0, 2.0, 3.0]
