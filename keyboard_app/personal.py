@@ -177,7 +177,7 @@ class PersonalModels:
         state = self._device(device)
         with state.lock:
             self._check(device, state, global_model)  # Its files first: what it was built on.
-            self._recount_cache(device, state, global_model, messages)
+            self._count_cache(device, state, global_model, messages)
             if (len(messages) >= self.config.min_messages
                     and len(messages) - state.attempted_messages >= self.config.min_messages):
                 state.wanted = True
@@ -203,7 +203,7 @@ class PersonalModels:
         if not state.loaded:
             self._load(device, state, global_model)
         if state.cache_vocab != vocab_hash:
-            self._recount_cache(device, state, global_model, None)
+            self._read_cache(device, state, global_model)
         if state.info is not None and state.info.metadata["vocabulary"] != vocab_hash:
             state.problem = (f"the personal model was built on an older vocabulary (from "
                              f"global model {state.info.metadata['global_version']}); "
@@ -232,20 +232,21 @@ class PersonalModels:
                              f"{error}); serving the global model until it is personalized "
                              "again")
 
-    def _recount_cache(self, device: str, state: _Device, global_model: Suggester,
-                       messages: Optional[list[str]]) -> None:
-        """Loads the word cache, or counts it again from the log (after new messages, or
-        under a new vocabulary), and saves it."""
-        directory = self._store.device_dir(device)
-        vocab_hash = self._global_vocab_hash(global_model)
-        if messages is None:
-            state.cache = load_word_cache(directory, global_model.vocab)
-        if messages is not None or state.cache is None:
-            if messages is None:
-                messages = [message.text for message in self._store.device(device).messages()]
-            state.cache = WordCache.from_messages(messages, global_model.vocab)
-            save_word_cache(directory, state.cache)
-        state.cache_vocab = vocab_hash
+    def _read_cache(self, device: str, state: _Device, global_model: Suggester) -> None:
+        """Reads the device's word cache; counts it from the log when its file is missing,
+        damaged or of another vocabulary."""
+        state.cache = load_word_cache(self._store.device_dir(device), global_model.vocab)
+        if state.cache is None:
+            self._count_cache(device, state, global_model,
+                              [message.text for message in self._store.device(device).messages()])
+        state.cache_vocab = self._global_vocab_hash(global_model)
+
+    def _count_cache(self, device: str, state: _Device, global_model: Suggester,
+                     messages: list[str]) -> None:
+        """Counts the device's word cache from `messages` (its whole log) and saves it."""
+        state.cache = WordCache.from_messages(messages, global_model.vocab)
+        save_word_cache(self._store.device_dir(device), state.cache)
+        state.cache_vocab = self._global_vocab_hash(global_model)
 
     def _schedule(self, device: str, state: _Device) -> None:
         if state.job == IDLE:
