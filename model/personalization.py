@@ -41,6 +41,9 @@ Batch = Any  # One `(inputs, targets)` batch of a dataset.
 class PersonalizationConfig:
     """How a device fine-tunes the global model on its own messages.
 
+    The defaults are what `python -m federated.report.personalization` chose on the demo run's
+    training users (README, "Personalization").
+
     Attributes:
         epochs: passes over the device's messages.
         learning_rate: the local optimizer's step size.
@@ -53,13 +56,13 @@ class PersonalizationConfig:
         seed: the shuffle order of the device's messages.
     """
 
-    epochs: int = 2
-    learning_rate: float = 0.3
+    epochs: int = 1
+    learning_rate: float = 0.1
     optimizer: str = "sgd"
     batch_size: int = 16
     trainable: str = "all"
-    interpolation: float = 1.0
-    min_messages: int = 10
+    interpolation: float = 0.5
+    min_messages: int = 40
     max_messages: int = 200
     seed: int = 0
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -42,7 +44,8 @@ def test_a_repeated_phrase_scores_higher_after_personalization(optimizer, traina
     global_weights = weights_by_name(build_model(CONFIG, seed=3))
     before = {name: value.copy() for name, value in global_weights.items()}
     config = PersonalizationConfig(epochs=3, learning_rate=learning_rate, optimizer=optimizer,
-                                   trainable=trainable, batch_size=4, min_messages=5)
+                                   trainable=trainable, batch_size=4, min_messages=5,
+                                   interpolation=1.0)
 
     personal = personalize(global_weights, CONFIG, VOCAB, [PHRASE] * 12 + ["many cats"] * 4,
                            config)
@@ -56,12 +59,12 @@ def test_a_repeated_phrase_scores_higher_after_personalization(optimizer, traina
 def test_frozen_layers_stay_and_interpolation_is_linear():
     global_weights = weights_by_name(build_model(CONFIG, seed=3))
     messages = [PHRASE] * 12
-    config = PersonalizationConfig(epochs=2, trainable="rnn_and_bias", batch_size=4)
+    config = PersonalizationConfig(epochs=2, trainable="rnn_and_bias", batch_size=4,
+                                   interpolation=1.0, min_messages=1)
 
     tuned = personalize(global_weights, CONFIG, VOCAB, messages, config)
     half = personalize(global_weights, CONFIG, VOCAB, messages,
-                       PersonalizationConfig(epochs=2, trainable="rnn_and_bias", batch_size=4,
-                                             interpolation=0.5))
+                       dataclasses.replace(config, interpolation=0.5))
 
     embedding = "embedding/embeddings:0"
     np.testing.assert_array_equal(tuned[embedding], global_weights[embedding])
