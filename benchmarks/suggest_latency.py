@@ -2,11 +2,16 @@
 
     python -m benchmarks.suggest_latency [--model RUN_DIR/model] [--requests N] [--clients C]
 
-Starts `python -m keyboard_app` on a free loopback port (waitress, as served), then measures
-`POST /api/suggest` with one client (p50/p99), the throughput of several concurrent clients,
-and in this process the model call alone (`Suggester.suggest`, TFLite) against Keras
-`model.predict` on the same contexts. Every text is a keystroke of a typed sentence.
-Goals: p99 <= 15 ms with one client, >= 200 suggestions/s.
+Starts `python -m keyboard_app` on a free loopback port (waitress, as served) and personalizes
+its device "me" through the API (`PERSONAL_MESSAGES`, names and places out of the vocabulary
+among them, then "Personalize"; the seconds until its personal model serves are printed). Then
+measures `POST /api/suggest` with one client on the global model (no device cookie) and one on
+the device's personal model (its TFLite model and word cache), their requests alternating
+(p50/p99 of each), the throughput of several concurrent clients (global model), and in this
+process the model call alone (`Suggester.suggest`, TFLite; and the personal model's, with its
+word cache mixed in) against Keras `model.predict` on the same contexts. Every text is a
+keystroke of a typed sentence.
+Goals: p99 <= 15 ms with one client, on either model; >= 200 suggestions/s.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any, Optional
 
 import numpy as np
 
@@ -33,6 +39,19 @@ SENTENCES = [
     "running late again sorry about that",
     "what time does the train leave tomorrow",
 ]
+# The personalized device's messages: the benchmark's sentences, and its own names and places.
+PERSONAL_MESSAGES = [
+    *SENTENCES,
+    "dinner with priya at nandos tonight",
+    "priya says the game starts at eight",
+    "meet me at nandos after work",
+    "call priya when you get to brixton",
+    "the train to brixton is late again",
+    "see you at nandos in brixton",
+    "priya and tomasz are coming too",
+    "tomasz has the tickets for the game",
+]
+PERSONALIZE_SECONDS = 600  # At most, on a busy machine.
 P99_GOAL_MS = 15.0
 THROUGHPUT_GOAL = 200.0
 
@@ -59,19 +78,44 @@ def start_server(model: Path, data_dir: Path,
 
 
 class Client:
-    """One keep-alive HTTP connection asking for suggestions."""
+    """One keep-alive HTTP connection to the keyboard, as `device` (None: no device cookie,
+    so the global model suggests)."""
 
-    def __init__(self, port: int):
+    def __init__(self, port: int, device: Optional[str] = None):
         self._connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        self._headers = {"Content-Type": "application/json", "X-Keyboard-Request": "1",
+                         **({"Cookie": f"device={device}"} if device else {})}
+
+    def call(self, method: str, path: str, body: Any = None) -> Any:
+        """The JSON answer of one request; RuntimeError unless it is a 200."""
+        self._connection.request(method, path, None if body is None else json.dumps(body),
+                                 self._headers)
+        response = self._connection.getresponse()
+        answer = response.read()
+        if response.status != 200:
+            raise RuntimeError(f"{path} answered {response.status}: {answer[:200]!r}")
+        return json.loads(answer)
 
     def suggest(self, text: str) -> list[str]:
-        self._connection.request("POST", "/api/suggest", json.dumps({"text": text}),
-                                 {"Content-Type": "application/json"})
-        response = self._connection.getresponse()
-        body = response.read()
-        if response.status != 200:
-            raise RuntimeError(f"/api/suggest answered {response.status}: {body[:200]!r}")
-        return json.loads(body)["suggestions"]
+        return self.call("POST", "/api/suggest", {"text": text})["suggestions"]
+
+
+def personalize(client: Client, messages: Sequence[str]) -> tuple[float, str]:
+    """Logs `messages` on the client's device and personalizes it; returns the seconds until
+    its personal model served, and that model's version."""
+    start = time.perf_counter()
+    client.call("POST", "/api/events", {"events": [
+        {"type": "message", "id": f"bench{index}", "text": text}
+        for index, text in enumerate(messages)]})
+    client.call("POST", "/api/personalize", {})
+    while time.perf_counter() - start < PERSONALIZE_SECONDS:
+        panel = client.call("GET", "/api/device")
+        if panel["personal"]["job"] == "idle":
+            if panel["personal"]["serving"] != "personal":
+                raise RuntimeError(f"personalization failed: {panel['personal']['problem']}")
+            return time.perf_counter() - start, panel["model_version"]
+        time.sleep(0.2)
+    raise RuntimeError(f"no personal model after {PERSONALIZE_SECONDS} s")
 
 
 def timings_ms(call: Callable[[str], object], texts: Sequence[str], count: int) -> np.ndarray:
@@ -83,6 +127,19 @@ def timings_ms(call: Callable[[str], object], texts: Sequence[str], count: int) 
         call(text)
         seconds[index] = time.perf_counter() - start
     return seconds * 1000
+
+
+def alternating_timings_ms(calls: Sequence[Callable[[str], object]], texts: Sequence[str],
+                           count: int) -> list[np.ndarray]:
+    """Times `count` rounds of every call on the same text, in turn (so both see the same
+    machine load); one array of timings per call."""
+    seconds = np.empty((count, len(calls)))
+    for index in range(count):
+        for which, call in enumerate(calls):
+            start = time.perf_counter()
+            call(texts[index % len(texts)])
+            seconds[index, which] = time.perf_counter() - start
+    return [seconds[:, which] * 1000 for which in range(len(calls))]
 
 
 def throughput(port: int, texts: Sequence[str], clients: int, per_client: int) -> float:
@@ -106,19 +163,27 @@ def throughput(port: int, texts: Sequence[str], clients: int, per_client: int) -
     return clients * per_client / (time.perf_counter() - start)
 
 
-def model_timings(model: Path, texts: Sequence[str], count: int, predict_count: int
-                  ) -> tuple[np.ndarray, np.ndarray]:
-    """Times `Suggester.suggest` (TFLite) and Keras `model.predict` on the same contexts."""
+def model_timings(model: Path, device_dir: Path, texts: Sequence[str], count: int,
+                  predict_count: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Times `Suggester.suggest` (TFLite) and the device's personal model as served (its TFLite
+    model with its word cache mixed in), alternating, both without the context cache; then
+    Keras `model.predict` on the same contexts."""
+    from keyboard_app.personal import PersonalSuggester
     from model.export import read_export_info
     from model.keras_io import load_keras_model
+    from model.personal_export import load_word_cache, read_personal_export
     from model.sequences import encode_context
     from model.serving import load_suggester
     from model.tokenizer import split_context
     from model.vocab import PAD_ID
 
     suggester = load_suggester(model)
-    timings_ms(suggester.suggest, texts, 200)  # Warm up.
-    tflite = timings_ms(suggester.suggest, texts, count)
+    personal = PersonalSuggester(
+        load_suggester(read_personal_export(device_dir, suggester.vocab).directory),
+        load_word_cache(device_dir, suggester.vocab))
+    calls = [suggester.suggest, personal.suggest]
+    alternating_timings_ms(calls, texts, 200)  # Warm up.
+    tflite, personal_tflite = alternating_timings_ms(calls, texts, count)
 
     info = read_export_info(model)
     keras_model = load_keras_model(info)
@@ -132,7 +197,7 @@ def model_timings(model: Path, texts: Sequence[str], count: int, predict_count: 
         return keras_model.predict(padded, verbose=0)[0, len(ids) - 1]
 
     timings_ms(predict, texts, 3)  # Warm up (builds the predict function).
-    return tflite, timings_ms(predict, texts, predict_count)
+    return tflite, personal_tflite, timings_ms(predict, texts, predict_count)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -150,25 +215,35 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="keyboard-bench-") as data_dir:
         server, port = start_server(args.model, Path(data_dir), "--threads", str(args.threads))
         try:
+            device = Client(port, device="me")
+            personalize_seconds, personal_version = personalize(device, PERSONAL_MESSAGES)
             client = Client(port)
             timings_ms(client.suggest, texts, 200)  # Warm up every server thread.
-            one_client = timings_ms(client.suggest, texts, args.requests)
+            timings_ms(device.suggest, texts, 200)
+            one_client, personal = alternating_timings_ms([client.suggest, device.suggest],
+                                                          texts, args.requests)
             rate = throughput(port, texts, args.clients, args.requests // args.clients)
         finally:
             server.terminate()
             server.wait()
-    tflite, keras = model_timings(args.model, texts, args.requests, args.predict_calls)
+        tflite, personal_call, keras = model_timings(
+            args.model, Path(data_dir) / "me", texts, args.requests, args.predict_calls)
 
-    p50, p99 = np.percentile(one_client, [50, 99])
     print(f"model: {args.model.resolve()}")
-    print(f"POST /api/suggest, 1 client, {args.requests} requests: p50 {p50:.2f} ms, "
-          f"p99 {p99:.2f} ms (goal <= {P99_GOAL_MS:.0f} ms: "
-          f"{'met' if p99 <= P99_GOAL_MS else 'MISSED'})")
+    print(f"device 'me' personalized on {len(PERSONAL_MESSAGES)} messages in "
+          f"{personalize_seconds:.1f} s (log, fine-tune, TFLite, swap in): {personal_version}")
+    for name, timings in (("global model", one_client), ("personal model", personal)):
+        p50, p99 = np.percentile(timings, [50, 99])
+        print(f"POST /api/suggest, 1 client, {args.requests} requests, {name}: "
+              f"p50 {p50:.2f} ms, p99 {p99:.2f} ms (goal <= {P99_GOAL_MS:.0f} ms: "
+              f"{'met' if p99 <= P99_GOAL_MS else 'MISSED'})")
     print(f"throughput, {args.clients} concurrent clients ({args.threads} server threads): "
           f"{rate:.0f} suggestions/s (goal >= {THROUGHPUT_GOAL:.0f}: "
           f"{'met' if rate >= THROUGHPUT_GOAL else 'MISSED'})")
-    print(f"model call alone (Suggester.suggest, TFLite): p50 {np.median(tflite):.3f} ms, "
-          f"p99 {np.percentile(tflite, 99):.3f} ms")
+    for name, timings in (("global model, Suggester.suggest", tflite),
+                          ("personal model + word cache", personal_call)):
+        print(f"model call alone ({name}, TFLite, alternating): "
+              f"p50 {np.median(timings):.3f} ms, p99 {np.percentile(timings, 99):.3f} ms")
     print(f"Keras model.predict per call: p50 {np.median(keras):.2f} ms, "
           f"p99 {np.percentile(keras, 99):.2f} ms")
     ratio = np.median(keras) / np.median(tflite)

@@ -1,8 +1,9 @@
 """What each simulated phone keeps about its typing: one SQLite file per device.
 
-A device's file (`DATA_DIR/<device id>.sqlite3`, WAL mode) holds the suggestion strips shown
-(impressions: the words and the caret position in the message), the suggestions tapped (which
-word, which slot of the strip) and the committed messages, each with a UTC timestamp. Since
+A device's file (`DATA_DIR/<device id>.sqlite3`, WAL mode; its other on-device state, the
+personal model and word cache, lives in `DATA_DIR/<device id>/`) holds the suggestion strips
+shown (impressions: the words and the caret position in the message), the suggestions tapped
+(which word, which slot of the strip) and the committed messages, each with a UTC timestamp. Since
 schema version 2 it also holds the query chips shown and tapped (`data.device_queries`); a
 version-1 file gains those tables in place when opened. Events carry a client-made id, so a
 retried request never stores an event twice.
@@ -261,6 +262,14 @@ class DeviceStore:
                 log = DeviceLog(self.data_dir / f"{device_id}{STORE_SUFFIX}", clock=self._clock)
                 self._logs[device_id] = log
         return log
+
+    def device_dir(self, device_id: str) -> Path:
+        """Returns the directory of the device's other on-device state (its personal model and
+        word cache), `DATA_DIR/<device id>/`, created on first use; ValueError if invalid.
+        Nothing in it is exported: it never leaves the device."""
+        directory = self.data_dir / check_device_id(device_id)
+        directory.mkdir(exist_ok=True)
+        return directory
 
     def device_ids(self) -> list[str]:
         """Returns the ids of every device with a file in the data directory, sorted."""

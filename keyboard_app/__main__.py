@@ -117,12 +117,14 @@ def main(argv: list[str] | None = None) -> int:
     # thousands of lines under load. Waitress's errors go to the "waitress" logger, kept.
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TF's C++ info lines are noise here.
+    from model.personalization import PersonalizationConfig  # Deferred: imports TensorFlow.
+
     history = args.history or training_data(args.model)
     users = busiest_users(history, args.simulated_users) if history else ()
     try:
         config = AppConfig(model_path=args.model, data_dir=args.data_dir, simulated_users=users,
                            allowed_hosts=allowed_hosts(args.host, args.allow_host),
-                           queries_path=args.queries)
+                           queries_path=args.queries, personalization=PersonalizationConfig())
         app = create_app(config)
     except (ExportError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)

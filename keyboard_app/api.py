@@ -1,5 +1,5 @@
 """The JSON API: suggestions and query chips for the typed text, and the calling device's
-events and panel.
+events, panel and personalization.
 
 State-changing requests must carry the `X-Keyboard-Request: 1` header: a page of another
 site cannot send it without a CORS preflight, which this app never grants. Together with the
@@ -13,10 +13,16 @@ from functools import wraps
 from typing import Any, TypeVar
 
 from flask import Blueprint, jsonify, request
-from werkzeug.exceptions import Forbidden
+from werkzeug.exceptions import BadRequest, Conflict, Forbidden
 
-from data.device_logs import DeviceStats
-from keyboard_app.devices import known_device, page_device, require_device_log, set_device_cookie
+from data.device_logs import DeviceStats, Message
+from keyboard_app.devices import (
+    cookie_device,
+    known_device,
+    page_device,
+    require_device_log,
+    set_device_cookie,
+)
 from keyboard_app.payloads import (
     parse_device_choice,
     parse_events,
@@ -24,6 +30,7 @@ from keyboard_app.payloads import (
     parse_queries_request,
     parse_suggest_request,
 )
+from keyboard_app.personal import PersonalStatus
 from keyboard_app.resources import resources
 from model.query_chips import local_hour
 
@@ -52,10 +59,24 @@ def _stats_json(stats: DeviceStats) -> dict[str, Any]:
             "query_click_through_rate": stats.query_click_through_rate}
 
 
+def _personal_json(status: PersonalStatus) -> dict[str, Any]:
+    recall = status.recall
+    return {"serving": status.serving, "built_from": status.built_from,
+            "trained_messages": status.trained_messages, "job": status.job,
+            "problem": status.problem, "personal_words": status.personal_words,
+            "min_messages": status.min_messages,
+            "recall": recall and {"global": recall.global_top1, "personal": recall.personal_top1,
+                                  "messages": recall.messages, "words": recall.words}}
+
+
 def _device_json(device: str) -> dict[str, Any]:
     log = resources().store.device(device)
+    personal = resources().personal
+    status = personal.status(device) if personal else None
     return {"device": device, "devices": list(resources().config.devices),
-            "model_version": resources().models.current.version,
+            "model_version": status.model_version if status else
+            resources().models.current.version,
+            "personal": status and _personal_json(status),
             "stats": _stats_json(log.stats()),
             "messages": [{"text": message.text, "time": message.time}
                          for message in log.messages(limit=RECENT_MESSAGES)]}
@@ -63,9 +84,10 @@ def _device_json(device: str) -> dict[str, Any]:
 
 @bp.post("/suggest")
 def suggest():
-    """`{"text": typed so far}` -> `{"suggestions": best first, "model_version": ...}`."""
+    """`{"text": typed so far}` -> `{"suggestions": best first, "model_version": ...}`, from
+    the calling device's personal model if it has one (the global model without a cookie)."""
     text = parse_suggest_request(request.get_json())
-    suggester = resources().models.current  # One model for the whole request.
+    suggester = resources().suggester(cookie_device())  # One model for the whole request.
     return jsonify(suggestions=suggester.suggest(text), model_version=suggester.version)
 
 
@@ -97,7 +119,11 @@ def events():
     payload = request.get_json()
     parsed = parse_events(payload)
     log = require_device_log(typed_on=parse_events_device(payload))
-    return jsonify(stored=log.record(parsed), stats=_stats_json(log.stats()))
+    stored = log.record(parsed)
+    personal = resources().personal
+    if personal and stored and any(isinstance(event, Message) for event in parsed):
+        personal.messages_logged(cookie_device())
+    return jsonify(stored=stored, stats=_stats_json(log.stats()))
 
 
 @bp.get("/device")
@@ -112,3 +138,21 @@ def choose_device():
     """`{"device": id}`: switches this browser to that device (sets the cookie)."""
     chosen = known_device(parse_device_choice(request.get_json()))
     return set_device_cookie(jsonify(_device_json(chosen)), chosen)
+
+
+@bp.post("/personalize")
+@state_changing
+def personalize():
+    """Starts personalizing the calling device in the background; returns its panel (poll
+    `GET /api/device` for the job's end). 409 before the device logged any message."""
+    require_device_log()
+    device = cookie_device()
+    personal = resources().personal
+    if personal is None:
+        raise BadRequest("this keyboard does not personalize: every device gets the global "
+                         "model")
+    try:
+        personal.personalize(device)
+    except ValueError as error:
+        raise Conflict(str(error)) from None
+    return jsonify(_device_json(device))

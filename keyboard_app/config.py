@@ -5,9 +5,12 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 from data.device_logs import check_device_id
+
+if TYPE_CHECKING:
+    from model.personalization import PersonalizationConfig
 
 OWN_DEVICE = "me"
 # The names a browser on this machine reaches a loopback server by.
@@ -29,6 +32,8 @@ class AppConfig:
         reload_check_seconds: How often, at most, to look for a new model version.
         allowed_hosts: The host names (without port) requests must carry in `Host`; any other
             is refused (see `keyboard_app.hosts`). IPv6 addresses without brackets.
+        personalization: How devices fine-tune their personal model
+            (`keyboard_app.personal`); None: every device gets the global model.
     """
 
     model_path: Path
@@ -37,6 +42,7 @@ class AppConfig:
     reload_check_seconds: float = 2.0
     allowed_hosts: tuple[str, ...] = LOOPBACK_HOSTS
     queries_path: Optional[Path] = None
+    personalization: Optional[PersonalizationConfig] = None
 
     def __post_init__(self) -> None:
         for user in self.simulated_users:

@@ -55,7 +55,8 @@ class ModelSlot(Generic[Loaded]):
         self._read_version = read_version
         self._check_seconds = check_seconds
         self._clock = clock
-        self._current = load_model(read_version(self.path)[1])
+        directory = read_version(self.path)[1]
+        self._served = (load_model(directory), directory)  # Swapped as one reference.
         self._next_check = clock() + check_seconds
         self._checking = threading.Lock()
         self._last_problem: str | None = None
@@ -63,11 +64,15 @@ class ModelSlot(Generic[Loaded]):
     @property
     def current(self) -> Loaded:
         """The model to use for one request (the check for a new version never blocks)."""
+        return self.served()[0]
+
+    def served(self) -> tuple[Loaded, Path]:
+        """The current model and the directory it was loaded from (one consistent pair)."""
         if self._clock() >= self._next_check and self._checking.acquire(blocking=False):
             self._next_check = self._clock() + self._check_seconds
             threading.Thread(target=self._check_in_background, name="model-reload",
                              daemon=True).start()
-        return self._current
+        return self._served
 
     def _check_in_background(self) -> None:
         try:
@@ -79,13 +84,13 @@ class ModelSlot(Generic[Loaded]):
         """Loads and swaps in the export's model if its version changed; True if swapped."""
         try:
             version, directory = self._read_version(self.path)
-            if version == self._current.version:
+            if version == self._served[0].version:
                 return False
             loaded = self._load_model(directory)
         except Exception as error:  # Whatever is wrong with the export, keep serving.
             self._refuse(f"{type(error).__name__}: {error}")
             return False
-        old_version, self._current = self._current.version, loaded
+        old_version, self._served = self._served[0].version, (loaded, directory)
         self._last_problem = None
         logger.info("now serving model %s (was %s)", loaded.version, old_version)
         return True
@@ -93,7 +98,7 @@ class ModelSlot(Generic[Loaded]):
     def _refuse(self, problem: str) -> None:
         if problem != self._last_problem:  # Once per problem, not every few seconds.
             logger.warning("new model export refused, still serving %s: %s",
-                           self._current.version, problem)
+                           self._served[0].version, problem)
             self._last_problem = problem
 
 

@@ -96,12 +96,27 @@ class Suggester:
         completions of the typed prefix (possibly the prefix itself, if it is a word), and
         none when no vocabulary word starts with it.
         """
+        return [self.vocab.word_of(i) for i in self._top_ids(text, k)[1]]
+
+    def suggest_scored(self, text: str, k: int = 3) -> list[tuple[str, float]]:
+        """`suggest`'s words with their next-word probabilities (a softmax over the whole
+        vocabulary), to rank them beside another source's (`model.word_cache`)."""
+        logits, ids = self._top_ids(text, k)
+        if not ids:
+            return []
+        peak = float(np.max(logits))
+        log_total = peak + float(np.log(np.sum(np.exp(logits - peak))))
+        return [(self.vocab.word_of(i), float(np.exp(logits[i] - log_total))) for i in ids]
+
+    def _top_ids(self, text: str, k: int) -> tuple[np.ndarray, list[int]]:
+        """The next word's logits and the `k` best candidate ids (no logits: no candidate)."""
         if k < 1:
             raise ValueError(f"k must be >= 1, got {k}")
         context, prefix = split_context(text)
         candidates = self._prefixes.ids_with_prefix(prefix) if prefix else self._all_words
         if len(candidates) == 0:
-            return []
+            return np.empty(0, dtype=np.float32), []
         ids = np.array(encode_context(context, self.vocab, max_words=self._max_words),
                        dtype=np.int32)
-        return [self.vocab.word_of(i) for i in top_words(self._scorer(ids), candidates, k)]
+        logits = self._scorer(ids)
+        return logits, top_words(logits, candidates, k)

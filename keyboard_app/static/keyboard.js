@@ -190,6 +190,7 @@ function showPanel(state) {
   outbox.filter((event) => event.type === "message")
     .forEach((event) => addBubble(event.text, event.id));
   showStats(state.stats);
+  showPersonal(state.personal, state.model_version);
   showRefused();
 }
 
@@ -203,6 +204,7 @@ async function chooseDevice(chosen) {
     return;
   }
   device = state.device;
+  resetPersonal();
   outbox = loadEvents("outbox");
   refused = loadEvents("refused");
   showPanel(state);
@@ -245,6 +247,7 @@ document.getElementById("device").addEventListener("change", (event) => {
   chooseDevice(event.target.value);
 });
 document.getElementById("notice-dismiss").addEventListener("click", dismissRefused);
+document.getElementById("personalize").addEventListener("click", personalize);
 
 // Keys typed before the panel arrives stay in the message box; queued events from an earlier
 // visit are sent once the panel has shown them.

@@ -1,6 +1,6 @@
 // The outbox: every event the page logs waits here, kept per device in localStorage, until the
 // server has stored it. Shares the page's globals (keyboard.js): device, outbox, refused,
-// flushing, CSRF_HEADERS, postJson, showStats.
+// flushing, CSRF_HEADERS, postJson, showStats; and refreshPersonal (personal.js).
 
 const MAX_BATCH = 100; // Events per request: the API's MAX_EVENTS.
 const RETRY_FIRST_MS = 500; // After a 5xx or a network failure; doubled up to RETRY_MAX_MS.
@@ -83,11 +83,13 @@ async function sendOutbox() {
 }
 
 function stored(batch, answer) {
-  batch.filter((event) => event.type === "message").forEach((event) => {
+  const messages = batch.filter((event) => event.type === "message");
+  messages.forEach((event) => {
     const bubble = document.querySelector(`#thread li[data-event-id="${event.id}"]`);
     if (bubble) bubble.classList.remove("pending");
   });
   if (answer) showStats(answer.stats);
+  if (messages.length) refreshPersonal(); // New own words; maybe enough to personalize.
 }
 
 async function errorOf(response) {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sqlite3
 import threading
 from pathlib import Path
@@ -265,3 +266,38 @@ def test_a_query_chip_appears_a_tap_stores_a_click_and_an_ignored_chip_stores_a_
     log = fast_app_config.data_dir / "me.sqlite3"
     ((model_version,),) = set(rows(log, "SELECT model_version FROM query_impressions"))
     assert model_version.startswith("q0001-")
+
+
+# --- Personalization -------------------------------------------------------------------------
+
+def test_a_personalized_device_suggests_its_own_word_and_another_device_does_not(
+        live_server, app_config, browser):
+    from model.personalization import PersonalizationConfig
+
+    config = dataclasses.replace(app_config, personalization=PersonalizationConfig(
+        epochs=1, batch_size=4, min_messages=100))  # Personalized by the click only.
+    page = browser.new_page(viewport={"width": 1000, "height": 840})
+    page.goto(live_server(create_app(config)))
+    expect(page.locator("#personal-serving")).to_contain_text("Global model")
+    for text in ("how to make zanzibar bread", "a map of zanzibar"):  # Out of the vocabulary.
+        page.keyboard.type(text)
+        page.keyboard.press("Enter")
+    expect(page.locator("#stat-messages")).to_have_text("2")
+    page.keyboard.type("how to make z")
+    expect(page.locator(".suggestion")).to_have_text(["", "", ""])
+
+    page.click("#personalize")
+
+    expect(page.locator("#personal-serving")).to_contain_text("Personal model",
+                                                              timeout=180_000)
+    expect(page.locator("#personal-words")).to_have_text("3")  # zanzibar, a, of.
+    expect(page.locator(".suggestion")).to_have_text(["", "zanzibar", ""])
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "keyboard-personal.png"))
+
+    page.select_option("#device", "u1")
+    expect(page.locator("#personal-serving")).to_contain_text("Global model")
+    expect(page.locator("#personal-words")).to_have_text("0")
+    page.focus("#message")  # The picker had the focus.
+    page.keyboard.type("how to make z")
+    expect(page.locator(".suggestion")).to_have_text(["", "", ""])

@@ -106,3 +106,17 @@ def test_the_context_cache_forgets_the_least_recent_context_and_shares_read_only
     assert not first.flags.writeable
     with pytest.raises(ValueError, match="size must be >= 1"):
         ContextCache(scorer, size=0)
+
+
+def test_scored_suggestions_carry_their_softmax_probability_over_the_whole_vocabulary():
+    suggester, scorer = make_suggester({"bread": 3.0, "the": 2.0, "make": 1.0})
+    scorer.logits[:NUM_SPECIAL_TOKENS] = 0.5  # Counted in the softmax, never suggested.
+    exponentials = np.exp(scorer.logits.astype(np.float64))
+    probabilities = exponentials / exponentials.sum()
+
+    scored = suggester.suggest_scored("how to ", k=2)
+
+    assert [word for word, _ in scored] == suggester.suggest("how to ", k=2) == ["bread", "the"]
+    assert [p for _, p in scored] == pytest.approx(
+        [probabilities[VOCAB.id_of("bread")], probabilities[VOCAB.id_of("the")]])
+    assert suggester.suggest_scored("how to zz") == []
