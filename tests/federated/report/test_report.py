@@ -18,6 +18,7 @@ from data.records import write_records
 from data.synthetic.config import GenerationConfig
 from data.synthetic.simulator import generate_records
 from federated.report.cli import main as report_main
+from federated.training.run_dir import RUN_FORMAT
 from tests.paths import REPO
 
 CONTRACT_MODELS = ("federated", "centralized", "ngram", "unigram")
@@ -175,7 +176,7 @@ def test_missing_run_dir_is_one_line_and_exit_code_2(tmp_path, capsys):
 
 
 def test_unfinished_run_is_refused(tmp_path, capsys):
-    (tmp_path / "config.json").write_text("{}")
+    (tmp_path / "config.json").write_text(json.dumps({"format": RUN_FORMAT}))
 
     assert report_main([str(tmp_path)]) == 2
     error = capsys.readouterr().err
