@@ -129,6 +129,7 @@ bench: setup
 	$(PY) -m benchmarks.aggregators
 	$(PY) -m benchmarks.workers
 	$(PY) -m benchmarks.suggest_latency --model $(DEMO_RUN)/model
+	$(PY) -m benchmarks.personalize_device --model $(DEMO_RUN)/model
 	$(PY) -m benchmarks.suggest_load --model $(DEMO_RUN)/model
 	$(PY) -m benchmarks.triggering_round --data $(DEMO_DATA)
 
