@@ -69,13 +69,17 @@ def write_personal_export(device_dir: str | os.PathLike, *, global_info: ExportI
     """Writes the device's personal model, fine-tuned from `global_info` on its log of
     `messages` messages (`trained_messages` of them trained on), and makes it the current one.
 
-    A damaged earlier copy of the same version (same weights) is replaced, not reused.
+    An earlier copy of the same version (same weights) is reused, the one being served
+    included; a damaged one is replaced.
     """
     directory = Path(device_dir) / PERSONAL_DIR
     label = f"p{messages:04d}"
     stale = directory / EXPORTS_DIR / weights_version(weights, label=label)
     if stale.exists():
-        shutil.rmtree(stale)
+        try:
+            read_export_info(stale)
+        except ExportError:
+            shutil.rmtree(stale)
     info = write_export(
         directory, model_config=global_info.model_config, vocab=vocab, weights=weights,
         tflite_model=tflite_model, label=label,
@@ -85,7 +89,8 @@ def write_personal_export(device_dir: str | os.PathLike, *, global_info: ExportI
                   "recall": recall and dataclasses.asdict(recall),
                   "personalization": settings})
     for version in (directory / EXPORTS_DIR).iterdir():
-        if version.is_dir() and version != info.directory:
+        # By name: `info.directory` is resolved, `directory` may be relative.
+        if version.is_dir() and version.name != info.directory.name:
             shutil.rmtree(version, ignore_errors=True)  # Staging leftovers of a crash too.
     return info
 

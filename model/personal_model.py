@@ -87,4 +87,5 @@ def build_personal_model(global_info: ExportInfo, messages: Sequence[str],
         recall = DeviceRecall(global_top1=global_top1, personal_top1=personal_top1,
                               messages=len(newest), words=words)
     return PersonalBuild(weights=weights, tflite_model=to_tflite(personal_model, model_config),
-                         trained_messages=len(trained), recall=recall)
+                         trained_messages=min(len(trained), config.max_messages),
+                         recall=recall)

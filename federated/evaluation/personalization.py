@@ -12,6 +12,7 @@ that of the population's top-1 recall (words weighted, as every recall of this p
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -129,15 +130,16 @@ def by_personal_messages(clients: Sequence[ClientScores], edges: Sequence[int], 
 def choose_min_messages(clients: Sequence[ClientScores], candidates: Sequence[int]
                         ) -> tuple[int, dict[int, float]]:
     """The number of personal messages below which devices should keep the global model:
-    the candidate with the best relative gain (the smallest among equals).
+    the candidate with the best relative gain (the smallest among equals; a gain that is not
+    a number, as when the global model scores nothing, counts as the worst).
 
     Returns:
         The choice, and each candidate's relative gain.
     """
     scores = {n: gains(clients, min_messages=n, with_cache=False)["mean_relative_top1_gain"]
               for n in sorted(candidates)}
-    best = max(scores.values())
-    return next(n for n, gain in scores.items() if gain == best), scores
+    return max(scores, key=lambda n: (-math.inf if math.isnan(scores[n]) else scores[n],
+                                      -n)), scores
 
 
 def choose_best(candidates: Mapping[Any, Sequence[ClientScores]]) -> Any:

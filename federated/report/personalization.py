@@ -150,6 +150,7 @@ def evaluate_personalization(run_dir: Path, config: PersonalizationEvalConfig
     # TensorFlow and TFF take seconds to import: only once the arguments are known good.
     from federated.evaluation import personalization as figures
     from federated.learning import personalization as p13n
+    from federated.learning.options import RuntimeConfig
     from federated.learning.worker import tff_worker
     from federated.report.cli import check_run
     from federated.training.workspace import reload_workspace, split_histories
@@ -178,7 +179,8 @@ def evaluate_personalization(run_dir: Path, config: PersonalizationEvalConfig
     model_fn = p13n.make_model_fn(model_config, seed=0)
     keys = {"baseline": p13n.BASELINE, "sizes": p13n.SIZES}
 
-    with tff_worker(workspace.config.runtime, log_path=None):
+    # A worker of its own: the workers a run trained on (--workers) may be long gone.
+    with tff_worker(RuntimeConfig(), log_path=None):
         grid_eval = p13n.build_personalization_eval(
             model_fn, strategies, config.interpolations, trainable_shapes=shapes,
             max_clients=config.clients_per_call)

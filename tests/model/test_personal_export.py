@@ -55,6 +55,27 @@ def test_a_personal_model_records_what_it_was_built_from_and_replaces_the_last(
     assert (info.directory / "model.tflite").read_bytes() == b"personal"
 
 
+def test_a_device_directory_given_relative_keeps_its_new_model(tmp_path, global_info,
+                                                                monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    write_personal("devices/me", global_info, weight=1.0)
+
+    written = write_personal("devices/me", global_info, weight=2.0)
+
+    assert read_personal_export(tmp_path / "devices" / "me", VOCAB) == written
+    assert [path.name for path in (tmp_path / "devices/me/personal/exports").iterdir()] == [
+        written.version]
+
+
+def test_the_same_personal_model_built_again_is_served_throughout(tmp_path, global_info):
+    served = write_personal(tmp_path, global_info, weight=1.0)
+    (served.directory / "marker").write_text("still the served directory")
+
+    again = write_personal(tmp_path, global_info, weight=1.0)
+
+    assert again == served and (served.directory / "marker").exists()  # Reused, not removed.
+
+
 def test_no_personal_model_reads_as_none(tmp_path):
     assert read_personal_export(tmp_path, VOCAB) is None
 
