@@ -31,7 +31,9 @@ from model.export import ExportInfo, read_export_info
 from model.personal_export import (
     DeviceRecall,
     PersonalModelError,
+    damaged_model_message,
     load_word_cache,
+    older_vocabulary_message,
     read_personal_export,
     recall_of,
     save_word_cache,
@@ -205,9 +207,7 @@ class PersonalModels:
         if state.cache_vocab != vocab_hash:
             self._read_cache(device, state, global_model)
         if state.info is not None and state.info.metadata["vocabulary"] != vocab_hash:
-            state.problem = (f"the personal model was built on an older vocabulary (from "
-                             f"global model {state.info.metadata['global_version']}); "
-                             "serving the global model until it is personalized again")
+            state.problem = older_vocabulary_message(state.info.metadata["global_version"])
             state.info = state.model = None
         built_from = state.info and state.info.metadata["global_version"]
         if (state.wanted and built_from != global_model.version
@@ -228,9 +228,7 @@ class PersonalModels:
         except Exception as error:  # A damaged TFLite file fails here, in its loader.
             logger.warning("device %s: personal model refused: %s", device, error)
             state.wanted = True
-            state.problem = (f"the personal model is damaged ({type(error).__name__}: "
-                             f"{error}); serving the global model until it is personalized "
-                             "again")
+            state.problem = damaged_model_message(f"{type(error).__name__}: {error}")
 
     def _read_cache(self, device: str, state: _Device, global_model: Suggester) -> None:
         """Reads the device's word cache; counts it from the log when its file is missing,

@@ -32,6 +32,7 @@ from model.atomic_files import atomic_write_text
 from model.export import (
     CURRENT_LINK,
     EXPORTS_DIR,
+    TFLITE_FILE,
     ExportError,
     ExportInfo,
     read_export_info,
@@ -69,17 +70,14 @@ def write_personal_export(device_dir: str | os.PathLike, *, global_info: ExportI
     """Writes the device's personal model, fine-tuned from `global_info` on its log of
     `messages` messages (`trained_messages` of them trained on), and makes it the current one.
 
-    An earlier copy of the same version (same weights) is reused, the one being served
-    included; a damaged one is replaced.
+    An intact earlier copy of the same version (same weights, same TFLite model) is reused,
+    the one being served included; any other copy (a damaged one) is replaced.
     """
     directory = Path(device_dir) / PERSONAL_DIR
     label = f"p{messages:04d}"
     stale = directory / EXPORTS_DIR / weights_version(weights, label=label)
-    if stale.exists():
-        try:
-            read_export_info(stale)
-        except ExportError:
-            shutil.rmtree(stale)
+    if stale.exists() and not _is_intact_copy(stale, tflite_model):
+        shutil.rmtree(stale)
     info = write_export(
         directory, model_config=global_info.model_config, vocab=vocab, weights=weights,
         tflite_model=tflite_model, label=label,
@@ -93,6 +91,16 @@ def write_personal_export(device_dir: str | os.PathLike, *, global_info: ExportI
         if version.is_dir() and version.name != info.directory.name:
             shutil.rmtree(version, ignore_errors=True)  # Staging leftovers of a crash too.
     return info
+
+
+def _is_intact_copy(version_dir: Path, tflite_model: bytes) -> bool:
+    """Whether `version_dir` is a readable export holding exactly `tflite_model`."""
+    try:
+        read_export_info(version_dir)
+    except ExportError:
+        return False
+    tflite = version_dir / TFLITE_FILE
+    return tflite.is_file() and tflite.read_bytes() == tflite_model
 
 
 def read_personal_export(device_dir: str | os.PathLike,
@@ -113,13 +121,22 @@ def read_personal_export(device_dir: str | os.PathLike,
         if info.metadata.get("kind") != PERSONAL_KIND:
             raise ExportError(f"{info.directory}: not a personal model")
     except (ExportError, KeyError) as error:
-        raise PersonalModelError(f"the personal model is damaged ({error}); serving the "
-                                 "global model until it is personalized again") from None
+        raise PersonalModelError(damaged_model_message(str(error))) from None
     if recorded != vocabulary_fingerprint(vocab):
-        raise PersonalModelError(
-            f"the personal model was built on an older vocabulary (from global model "
-            f"{built_from}); serving the global model until it is personalized again")
+        raise PersonalModelError(older_vocabulary_message(built_from))
     return info
+
+
+def damaged_model_message(reason: str) -> str:
+    """What the panel says when the personal model cannot be read or loaded."""
+    return (f"the personal model is damaged ({reason}); serving the global model until it is "
+            "personalized again")
+
+
+def older_vocabulary_message(built_from: str) -> str:
+    """What the panel says when the personal model was built on another global vocabulary."""
+    return (f"the personal model was built on an older vocabulary (from global model "
+            f"{built_from}); serving the global model until it is personalized again")
 
 
 def recall_of(info: ExportInfo) -> Optional[DeviceRecall]:

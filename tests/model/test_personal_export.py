@@ -76,6 +76,15 @@ def test_the_same_personal_model_built_again_is_served_throughout(tmp_path, glob
     assert again == served and (served.directory / "marker").exists()  # Reused, not removed.
 
 
+def test_a_damaged_copy_of_the_same_personal_model_is_replaced(tmp_path, global_info):
+    damaged = write_personal(tmp_path, global_info, weight=1.0)
+    (damaged.directory / "model.tflite").write_bytes(b"not a model")
+
+    rebuilt = write_personal(tmp_path, global_info, weight=1.0)
+
+    assert (rebuilt.directory / "model.tflite").read_bytes() == b"personal"
+
+
 def test_no_personal_model_reads_as_none(tmp_path):
     assert read_personal_export(tmp_path, VOCAB) is None
 
