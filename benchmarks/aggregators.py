@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import statistics
-import time
 from collections.abc import Sequence
 
 from federated.aggregators.names import AGGREGATORS
@@ -35,11 +34,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         parser.error(f"--rounds must be more than {STEADY_FROM_ROUND}")
 
     # Imported here so --help answers at once.
-    from benchmarks.generated_clients import generated_clients
+    from benchmarks.generated_clients import generated_clients, timed_rounds
     from federated.learning.processes import make_model_fn
     from federated.learning.worker import tff_worker
-    from federated.simulation.sampling import sample_clients
-    from federated.training.run import training_process
 
     base = dataclasses.replace(TrainConfig(), local_epochs=1,
                                clients_per_round=args.clients_per_round)
@@ -53,15 +50,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     with tff_worker(base.runtime):
         for aggregator in AGGREGATORS:
             config = dataclasses.replace(base, aggregator=aggregator)
-            process = training_process(model_fn, config, users=len(datasets))
-            state = process.initialize()
-            seconds = []
-            for round_number in range(1, args.rounds + 1):
-                clients = sample_clients(list(datasets), count=config.clients_per_round,
-                                         seed=config.seed, round_number=round_number)
-                started = time.perf_counter()
-                state = process.next(state, [datasets[c] for c in clients]).state
-                seconds.append(time.perf_counter() - started)
+            seconds = timed_rounds(config, model_fn, datasets, args.rounds)
             steady[aggregator] = statistics.median(seconds[STEADY_FROM_ROUND - 1:])
             print(f"{aggregator:>18}: {steady[aggregator]:.2f} s per steady round "
                   f"(first round {seconds[0]:.1f} s)", flush=True)

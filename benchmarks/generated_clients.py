@@ -3,6 +3,8 @@ benchmarks train on."""
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import tensorflow as tf
@@ -12,6 +14,7 @@ from data.split import split_users
 from data.synthetic.config import GenerationConfig
 from data.synthetic.simulator import generate_records
 from federated.learning.client_data import Examples, build_client_datasets, encode_users
+from federated.simulation.sampling import sample_clients
 from federated.training.config import TrainConfig
 from federated.training.workspace import texts_by_user
 from model.vocab import Vocabulary, build_vocabulary
@@ -35,3 +38,21 @@ def generated_clients(users: int, config: TrainConfig) -> GeneratedClients:
     examples = encode_users(train_texts, vocab, max_words=config.max_words)
     return GeneratedClients(vocab, examples, build_client_datasets(
         examples, batch_size=config.batch_size, epochs=1, shuffle_seed=config.seed))
+
+
+def timed_rounds(config: TrainConfig, model_fn: Callable, datasets: Mapping[str, tf.data.Dataset],
+                 rounds: int) -> list[float]:
+    """Seconds of each of `rounds` FedAvg rounds of `config` from a fresh state, on the TFF
+    worker already running, with clients sampled as the trainer samples them."""
+    from federated.training.run import training_process  # TFF: only when timing.
+
+    process = training_process(model_fn, config, users=len(datasets))
+    state = process.initialize()
+    seconds = []
+    for round_number in range(1, rounds + 1):
+        clients = sample_clients(list(datasets), count=config.clients_per_round,
+                                 seed=config.seed, round_number=round_number)
+        started = time.perf_counter()
+        state = process.next(state, [datasets[client] for client in clients]).state
+        seconds.append(time.perf_counter() - started)
+    return seconds

@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import statistics
-import time
 from collections.abc import Sequence
 
 from federated.training.config import TrainConfig
@@ -32,11 +31,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         parser.error("--rounds and every cohort must be >= 1")
 
     # Imported here so --help answers at once.
-    from benchmarks.generated_clients import generated_clients
+    from benchmarks.generated_clients import generated_clients, timed_rounds
     from federated.learning.processes import make_model_fn
     from federated.learning.worker import tff_worker
-    from federated.simulation.sampling import sample_clients
-    from federated.training.run import training_process
 
     base = TrainConfig()
     population = generated_clients(args.users, base)
@@ -51,15 +48,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     with tff_worker(base.runtime):
         for cohort in cohorts:
             config = dataclasses.replace(base, clients_per_round=cohort)
-            process = training_process(model_fn, config, users=len(datasets))
-            state = process.initialize()
-            seconds = []
-            for round_number in range(1, args.rounds + 2):
-                clients = sample_clients(list(datasets), count=cohort, seed=config.seed,
-                                         round_number=round_number)
-                started = time.perf_counter()
-                state = process.next(state, [datasets[c] for c in clients]).state
-                seconds.append(time.perf_counter() - started)
+            seconds = timed_rounds(config, model_fn, datasets, args.rounds + 1)
             steady = statistics.median(seconds[1:])
             print(f"{cohort:13d}  {steady:7.2f}  {steady / cohort:8.3f}", flush=True)
 
