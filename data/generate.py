@@ -66,6 +66,22 @@ def build_parser() -> argparse.ArgumentParser:
         help="average messages per user; the amount per user is long-tailed (default: %(default)s)",
     )
     parser.add_argument(
+        "--habit-strength",
+        type=float,
+        default=defaults.habit_strength,
+        help="mean share of a user's phrasing choices taken from their own favourites (their "
+        "idiolect: 'omw' rather than 'on my way', every time); 0 turns habits off "
+        "(default: %(default)s)",
+    )
+    parser.add_argument(
+        "--rare-name-share",
+        type=float,
+        default=defaults.rare_name_share,
+        help="share of each user's friends and family with a name of their own, outside any "
+        "shared vocabulary (default: %(default)s); with --habit-strength 0 and "
+        "--rare-name-share 0 the output is the generator's first version's, byte for byte",
+    )
+    parser.add_argument(
         "--no-impressions",
         action="store_true",
         help="write only the typing histories, not the search queries and query-suggestion "
@@ -99,6 +115,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             alpha=args.alpha,
             mean_messages=args.mean_messages,
             max_messages=max(2000, math.ceil(args.mean_messages)),
+            habit_strength=args.habit_strength,
+            rare_name_share=args.rare_name_share,
         )
     except ValueError as error:
         parser.error(str(error))

@@ -21,6 +21,12 @@ class GenerationConfig:
         start_date: First day of the simulated period (ISO date).
         days: Length of the period in days.
         teams: Teams in the simulated sports league.
+        rare_name_share: Share of each user's people (friends, partner, sibling, kids) with a
+            name of their own, invented for that user: outside every common-name list and so
+            outside a shared vocabulary, as many real contacts' names are.
+        habit_strength: Mean share of a user's grammar choices ("hey" or "yo", "on my way" or
+            "omw") taken from that user's own favourite alternative instead of drawn afresh:
+            each user's idiolect. Per user it is drawn around this mean; 0 turns habits off.
     """
 
     users: int
@@ -33,6 +39,8 @@ class GenerationConfig:
     start_date: str = "2026-03-01"
     days: int = 56
     teams: int = 30
+    rare_name_share: float = 0.3
+    habit_strength: float = 0.4
 
     def __post_init__(self) -> None:
         checks = [
@@ -48,6 +56,14 @@ class GenerationConfig:
             (self.message_sigma >= 0, f"message_sigma must be >= 0, got {self.message_sigma}"),
             (self.days >= 1, f"days must be >= 1, got {self.days}"),
             (4 <= self.teams <= 40, f"teams must be between 4 and 40, got {self.teams}"),
+            (
+                0 <= self.rare_name_share <= 1,
+                f"rare_name_share must be between 0 and 1, got {self.rare_name_share}",
+            ),
+            (
+                0 <= self.habit_strength < 1,
+                f"habit_strength must be >= 0 and < 1, got {self.habit_strength}",
+            ),
         ]
         for ok, message in checks:
             if not ok:

@@ -15,17 +15,19 @@ joins its words with `PHRASE_SPACE` so later typing habits (fillers) never split
 `join_phrases` turns that back into plain text.
 
 Choices draw from a `Draws` stream of uniforms, so generation is seeded and fast (no per-choice
-numpy call). Alternatives are ``"template"`` (weight 1) or ``("template", weight)``.
+numpy call). Alternatives are ``"template"`` (weight 1) or ``("template", weight)``. A user's
+`Habits` make some choices from that user's own favourite alternative instead (their idiolect).
 """
 
 from __future__ import annotations
 
 import re
+import zlib
 from bisect import bisect_right
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import accumulate
-from typing import Callable, Union
+from typing import Callable, Optional, Union
 
 import numpy as np
 
@@ -64,6 +66,43 @@ class Draws:
         value = self._buffer[self._index]
         self._index += 1
         return value
+
+
+_MASK64 = (1 << 64) - 1
+
+
+class Habits:
+    """One user's idiolect: at each choice, with probability `strength`, their favourite.
+
+    The favourite alternative of a choice is a fixed function of the user's `key` and the
+    choice (its rule name, or its place in the rule for an inline choice), drawn with the
+    choice's own weights: the same user favours "omw" in every message, in every interest that
+    shares the rule, whichever other choices came first.
+    """
+
+    __slots__ = ("_favourites", "key", "strength")
+
+    def __init__(self, strength: float, key: int) -> None:
+        if not 0 <= strength < 1:
+            raise ValueError(f"habit strength must be >= 0 and < 1, got {strength}")
+        self.strength = strength
+        self.key = key & _MASK64
+        self._favourites: dict[int, float] = {}
+
+    def favourite(self, salt: int) -> float:
+        """The uniform in [0, 1) that picks this user's favourite at the choice `salt`."""
+        uniform = self._favourites.get(salt)
+        if uniform is None:
+            uniform = _splitmix64(self.key ^ salt) / 2.0**64
+            self._favourites[salt] = uniform
+        return uniform
+
+
+def _splitmix64(value: int) -> int:
+    value = (value + 0x9E3779B97F4A7C15) & _MASK64
+    value = ((value ^ (value >> 30)) * 0xBF58476D1CE4E5B9) & _MASK64
+    value = ((value ^ (value >> 27)) * 0x94D049BB133111EB) & _MASK64
+    return value ^ (value >> 31)
 
 
 def zipf_weights(count: int, exponent: float = 0.8) -> list[float]:
@@ -117,14 +156,15 @@ class FrameTable:
 
 
 class _Choice:
-    """Weighted alternatives, each a compiled sequence."""
+    """Weighted alternatives, each a compiled sequence; `salt` names the choice for `Habits`."""
 
-    __slots__ = ("alternatives", "cumulative", "total")
+    __slots__ = ("alternatives", "cumulative", "salt", "total")
 
-    def __init__(self) -> None:
+    def __init__(self, name: str) -> None:
         self.alternatives: tuple[tuple, ...] = ()
         self.cumulative: list[float] = []
         self.total = 0.0
+        self.salt = zlib.crc32(name.encode()) << 32
 
     def fill(self, alternatives: Sequence[tuple], weights: Sequence[float]) -> None:
         self.alternatives = tuple(alternatives)
@@ -134,6 +174,15 @@ class _Choice:
     def pick(self, uniform: float) -> tuple:
         index = bisect_right(self.cumulative, uniform * self.total)
         return self.alternatives[min(index, len(self.alternatives) - 1)]
+
+
+def _uniform(choice: _Choice, draw: Callable[[], float], habits: Optional[Habits]) -> float:
+    # Without habits: exactly one draw per choice (the stream of habit-free generation).
+    if habits is None:
+        return draw()
+    if draw() < habits.strength:
+        return habits.favourite(choice.salt)
+    return draw()
 
 
 class Grammar:
@@ -149,7 +198,8 @@ class Grammar:
         self._frame_cumulative = {
             name: list(accumulate(table.weights)) for name, table in self._frames.items()
         }
-        self._rules = {name: _Choice() for name in rules}
+        self._rules = {name: _Choice(name) for name in rules}
+        self._inline_choices: dict[str, int] = {}
         self.entity_slots: set[str] = set()
         for name, alternatives in rules.items():
             if not alternatives:
@@ -200,7 +250,9 @@ class Grammar:
                         break
                     if closer == "]":
                         options.append(())
-                    choice = _Choice()
+                    ordinal = self._inline_choices.get(rule, 0)
+                    self._inline_choices[rule] = ordinal + 1
+                    choice = _Choice(f"{rule}#{ordinal}")
                     choice.fill(options, [1.0] * len(options))
                     items.append((_RULE, choice))
             else:
@@ -226,13 +278,21 @@ class Grammar:
         return (_RULE, self._rules[name])
 
     def expand(
-        self, start: str, draw: Callable[[], float], entities: Mapping[str, Sequence[str]]
+        self,
+        start: str,
+        draw: Callable[[], float],
+        entities: Mapping[str, Sequence[str]],
+        habits: Optional[Habits] = None,
     ) -> str:
         """Expands rule `start` into one message of plain text (see `expand_phrases`)."""
-        return join_phrases(self.expand_phrases(start, draw, entities))
+        return join_phrases(self.expand_phrases(start, draw, entities, habits))
 
     def expand_phrases(
-        self, start: str, draw: Callable[[], float], entities: Mapping[str, Sequence[str]]
+        self,
+        start: str,
+        draw: Callable[[], float],
+        entities: Mapping[str, Sequence[str]],
+        habits: Optional[Habits] = None,
     ) -> str:
         """Expands rule `start` into one message whose phrases are joined by `PHRASE_SPACE`.
 
@@ -240,6 +300,8 @@ class Grammar:
             start: The start rule.
             draw: Returns the next uniform in [0, 1) (e.g. `Draws.next`).
             entities: The user's entity slots (``{@slot}``), each a non-empty list of values.
+            habits: The user's idiolect; without it (or with strength 0) every choice is
+                drawn afresh, with one uniform per choice.
 
         Returns:
             The message, words separated by single spaces (none before ``, ? ! .``) and the
@@ -248,16 +310,24 @@ class Grammar:
         out: list[str] = []
         frames: dict[str, Mapping[str, tuple[str, ...]]] = {}
         slots: dict[tuple, str] = {}
-        self._expand(self._rules[start].pick(draw()), out, draw, entities, frames, slots)
+        if habits is not None and habits.strength == 0:
+            habits = None
+        start_choice = self._rules[start]
+        self._expand(
+            start_choice.pick(_uniform(start_choice, draw, habits)),
+            out, draw, entities, frames, slots, habits,
+        )
         text = _SPACES.sub(" ", "".join(out)).strip()
         return _SPACE_BEFORE_PUNCTUATION.sub(r"\1", text)
 
-    def _expand(self, sequence, out, draw, entities, frames, slots) -> None:
+    def _expand(self, sequence, out, draw, entities, frames, slots, habits) -> None:
         for item in sequence:
             if item.__class__ is str:
                 out.append(item)
             elif item[0] == _RULE:
-                self._expand(item[1].pick(draw()), out, draw, entities, frames, slots)
+                choice = item[1]
+                self._expand(choice.pick(_uniform(choice, draw, habits)),
+                             out, draw, entities, frames, slots, habits)
             else:
                 value = slots.get(item)
                 if value is None:

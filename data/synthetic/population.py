@@ -1,8 +1,9 @@
 """Simulated users: personal entities, interest mixtures, styles, amounts of data, timestamps.
 
 Every user is drawn from their own generator seeded by ``(seed, 0, index)``, so user ``u00007`` is
-the same person whether 10 or 10,000 users are generated. Only the per-user unique nicknames
-depend on earlier users (to keep them unique), and those are drawn in user order too.
+the same person whether 10 or 10,000 users are generated; their idiolect (`Habits`) comes from
+``(seed, 4, index)``. Only the per-user invented names (nicknames, a pet's name, the rarely named
+people) depend on earlier users (to keep them unique), and those are drawn in user order too.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from datetime import date, timedelta
 import numpy as np
 
 from data.synthetic.config import GenerationConfig
-from data.synthetic.grammar import Draws, FrameTable
+from data.synthetic.grammar import Draws, FrameTable, Habits
 from data.synthetic.lexicon import (
     FILLERS,
     FIRST_NAMES,
@@ -58,7 +59,8 @@ class UserProfile:
         filler_rate: Probability of a filler before each word of a chat message (after the
             first): casual typists use them a lot, careful ones hardly ever.
         entities: The user's own entity slots (``{@friend}``, ``{@pet}``, ...), each non-empty.
-        unique_words: Lower-case words only this user has (their generated nicknames).
+        unique_words: Lower-case words only this user has (their invented names).
+        habits: The user's idiolect: how often, and which, favourite phrasings they reuse.
         timestamps: One ISO 8601 UTC timestamp per message, chronological.
     """
 
@@ -72,6 +74,7 @@ class UserProfile:
     filler_rate: float
     entities: dict[str, tuple[str, ...]]
     unique_words: tuple[str, ...]
+    habits: Habits
     timestamps: tuple[str, ...]
 
 
@@ -133,6 +136,16 @@ class NicknameMaker:
                 return word.capitalize()
 
 
+def _habits(seed: int, index: int, mean_strength: float) -> Habits:
+    # Strengths spread around the mean (Beta, concentration 4), capped so that a favourite
+    # recursive alternative cannot make a message unboundedly long.
+    if mean_strength == 0:
+        return Habits(0.0, 0)
+    rng = np.random.default_rng([seed, 4, index])
+    strength = min(0.9, float(rng.beta(4 * mean_strength, 4 * (1 - mean_strength))))
+    return Habits(round(strength, 3), int(rng.integers(0, 2**63)))
+
+
 def _timestamps(rng: np.random.Generator, count: int, start: date, days: int) -> tuple[str, ...]:
     activity = np.asarray(HOURLY_ACTIVITY)
     # Each user's day is shifted a little: early birds and night owls.
@@ -187,9 +200,18 @@ def make_user(
     abbreviates = draw() < 0.25
 
     names = spaced(FIRST_NAMES)
+    invented: list[str] = []
+
+    def person() -> str:
+        # Draws nothing more when no name is rare (the streams of habit-free generation).
+        if config.rare_name_share > 0 and draw() < config.rare_name_share:
+            invented.append(nicknames.make(draw))
+            return invented[-1]
+        return _pick(draw, names)
+
     friends: list[str] = []
     for _ in range(3 + int(draw() * 4)):
-        name = _pick(draw, names)
+        name = person()
         if name not in friends:
             friends.append(name)
     # The best friend comes up most: list them twice.
@@ -200,9 +222,9 @@ def make_user(
     cafe = f"{_pick(draw, _CAFE_FIRST)} {_pick(draw, _CAFE_LAST)}"
     entities = {
         "friend": tuple(friends),
-        "partner": (_pick(draw, names),),
-        "sibling": (_pick(draw, names),),
-        "kid": tuple(_pick(draw, names) for _ in range(1 + int(draw() * 2))),
+        "partner": (person(),),
+        "sibling": (person(),),
+        "kid": tuple(person() for _ in range(1 + int(draw() * 2))),
         "nick": (nick,),
         "pet": (pet,),
         "pet_kind": (_pick(draw, PET_KINDS),),
@@ -231,6 +253,7 @@ def make_user(
         fillers=fillers,
         filler_rate=filler_rate,
         entities=entities,
-        unique_words=(pet.lower(), nick.lower()),
+        unique_words=(pet.lower(), nick.lower(), *(name.lower() for name in invented)),
+        habits=_habits(config.seed, index, config.habit_strength),
         timestamps=_timestamps(rng, count, config.start, config.days),
     )

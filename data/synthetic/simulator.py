@@ -1,8 +1,9 @@
 """Turns users and interests into typed messages: the simulated keyboard histories.
 
 For each message: pick an interest from the user's mixture, a style (search query or chat) from
-the user's query share, expand that interest's grammar with the user's own entities, then type it
-the way this user types (capitals or not, dropped punctuation, "u" for "you").
+the user's query share, expand that interest's grammar with the user's own entities and habitual
+phrasings, then type it the way this user types (capitals or not, dropped punctuation, "u" for
+"you").
 """
 
 from __future__ import annotations
@@ -92,7 +93,9 @@ class Simulator:
             choice = bisect_right(cumulative, draw() * cumulative[-1])
             interest = self.interests[min(choice, len(self.interests) - 1)]
             kind = "query" if draw() < profile.query_share else "chat"
-            text = interest.grammar.expand_phrases(START_RULES[kind], draw, profile.entities)
+            text = interest.grammar.expand_phrases(
+                START_RULES[kind], draw, profile.entities, profile.habits
+            )
             text = type_like(profile, text, kind, draw)
             styled.append((TypingRecord(profile.user_id, text, timestamp, interest.name), kind))
         return styled
@@ -107,7 +110,9 @@ class Simulator:
         for _ in range(count):
             choice = bisect_right(cumulative, draw() * cumulative[-1])
             interest = self.interests[min(choice, len(self.interests) - 1)]
-            text = interest.grammar.expand_phrases(START_RULES["query"], draw, profile.entities)
+            text = interest.grammar.expand_phrases(
+                START_RULES["query"], draw, profile.entities, profile.habits
+            )
             text = type_like(profile, text, "query", draw)
             searches.append(TypingRecord(profile.user_id, text, None, interest.name))
         return searches

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import itertools
 import re
 from collections import Counter, defaultdict
@@ -113,7 +114,13 @@ def test_users_interest_mixtures_differ_strongly_at_small_alpha():
 
 def test_dominant_topic_of_a_user_matches_their_mixture(small_world):
     profiles, by_user, topics = small_world
-    heavy = max(profiles, key=lambda p: len(p.timestamps))
+
+    def margin(profile) -> float:  # How far the top interest leads the second.
+        first, second = sorted(profile.mixture, reverse=True)[:2]
+        return first - second
+
+    # The heaviest user whose top interest clearly leads (sampling noise cannot swap the two).
+    heavy = max((p for p in profiles if margin(p) > 0.1), key=lambda p: len(p.timestamps))
 
     shares = topic_shares(by_user[heavy.user_id], topics)
 
@@ -137,15 +144,22 @@ def test_unique_entity_words_appear_only_in_their_owners_history(small_world):
 
 def test_personal_entities_recur_in_the_owners_history(small_world):
     profiles, by_user, _ = small_world
-    heavy = max(profiles, key=lambda p: len(p.timestamps))
-    best_friend = heavy.entities["friend"][0].lower()
-    others = [rs for u, rs in by_user.items() if u != heavy.user_id]
+    # The five heaviest users together: one user's habitual opener may name nobody.
+    heavy = sorted(profiles, key=lambda p: len(p.timestamps), reverse=True)[:5]
 
-    mentions = sum(best_friend in r.text.lower() for r in by_user[heavy.user_id])
-    other_rate = np.mean([best_friend in r.text.lower() for rs in others for r in rs])
+    mentions = sent = 0
+    other_rates = []
+    for profile in heavy:
+        best_friend = profile.entities["friend"][0].lower()
+        own = [best_friend in r.text.lower() for r in by_user[profile.user_id]]
+        others = [best_friend in r.text.lower()
+                  for u, rs in by_user.items() if u != profile.user_id for r in rs]
+        mentions += sum(own)
+        sent += len(own)
+        other_rates.append(np.mean(others))
 
-    assert mentions >= 3
-    assert mentions / len(heavy.timestamps) > 3 * other_rate
+    assert mentions >= 5
+    assert mentions / sent > 3 * np.mean(other_rates)
 
 
 def test_messages_per_user_are_long_tailed():
@@ -327,3 +341,35 @@ def test_config_validates_its_fields():
         GenerationConfig(users=1, seed=0, alpha=0.0)
     with pytest.raises(ValueError, match="start_date must be an ISO date"):
         GenerationConfig(users=1, seed=0, start_date="March 1")
+
+
+def test_without_habits_and_rare_names_the_first_versions_bytes_come_back():
+    # sha256 of the first generator version's records for this config, measured before
+    # habits and rare names existed: figures measured on that data stay reproducible.
+    config = GenerationConfig(users=20, seed=3, rare_name_share=0, habit_strength=0)
+    digest = hashlib.sha256()
+    for record in generate_records(config):
+        digest.update((record.to_json() + "\n").encode())
+
+    assert digest.hexdigest() == "a9ba676a0b487ae2a17c51868f4b04e80cc569a7bfed0a29341ff36c49a5ce4d"
+
+
+def test_rarely_named_people_are_the_owners_own_words():
+    everyone_rare = Simulator(GenerationConfig(users=20, seed=3, rare_name_share=1.0))
+    nobody_rare = Simulator(GenerationConfig(users=20, seed=3, rare_name_share=0.0))
+
+    for profile in everyone_rare.users():
+        people = {name.lower() for slot in ("friend", "partner", "sibling", "kid")
+                  for name in profile.entities[slot]}  # fmt: skip
+        assert people <= set(profile.unique_words)
+    for profile in nobody_rare.users():
+        assert len(profile.unique_words) == 2  # only the pet's name and the nickname
+
+
+def test_habitual_users_repeat_themselves_more():
+    def repeated_share(habit_strength: float) -> float:
+        _, by_user, _ = simulate(users=40, mean_messages=40.0, habit_strength=habit_strength)
+        texts = [[r.text.lower() for r in rs] for rs in by_user.values() if len(rs) >= 20]
+        return float(np.mean([1 - len(set(t)) / len(t) for t in texts]))
+
+    assert repeated_share(0.8) > 2 * repeated_share(0.0)
