@@ -9,6 +9,11 @@ DEMO_DEVICES := $(DEMO_DIR)/devices
 PORT ?= 8000
 DEMO_USERS ?= 1000
 DEMO_SEED ?= 1
+# Anything data.generate accepts besides --users, --seed and --out; a change regenerates.
+GENERATE_ARGS ?=
+# The simulation's version (data.generate's output for the same arguments): bump it when that
+# output changes, so that an existing demo directory is generated and trained again.
+SIMULATION := 2
 # Anything federated.train accepts; a change retrains (the recipe compares this line).
 TRAIN_ARGS ?= --rounds 300 --clients-per-round 20
 # The query-suggestion triggering run, in the next-word run's directory: same data, seed and
@@ -46,10 +51,16 @@ setup:
 setup-test:
 	@scripts/setup.sh --browser
 
-$(DEMO_DATA):
+$(DEMO_DIR)/generate-args: FORCE
+	@mkdir -p $(DEMO_DIR)
+	@echo '--users $(DEMO_USERS) --seed $(DEMO_SEED) $(GENERATE_ARGS) # simulation $(SIMULATION)' \
+	  | cmp -s - $@ || { rm -f $(DEMO_DATA); \
+	  echo '--users $(DEMO_USERS) --seed $(DEMO_SEED) $(GENERATE_ARGS) # simulation $(SIMULATION)' > $@; }
+
+$(DEMO_DATA): | $(DEMO_DIR)/generate-args
 	@mkdir -p $(DEMO_DIR)
 	rm -rf $(DEMO_RUN)
-	$(PY) -m data.generate --users $(DEMO_USERS) --seed $(DEMO_SEED) --out $@
+	$(PY) -m data.generate --out $@ $$(sed 's/#.*//' $(DEMO_DIR)/generate-args)
 
 # Retrain only when the data or the training arguments changed; otherwise reuse the model.
 # An interrupted training (Ctrl-C) continues where it stopped (--resume).

@@ -203,7 +203,7 @@ def make_user(
     invented: list[str] = []
 
     def person() -> str:
-        # Draws nothing more when no name is rare (the streams of habit-free generation).
+        # Draws nothing more when no name is rare: the first version's streams.
         if config.rare_name_share > 0 and draw() < config.rare_name_share:
             invented.append(nicknames.make(draw))
             return invented[-1]

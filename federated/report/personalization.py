@@ -53,10 +53,10 @@ class PersonalizationEvalConfig:
     """
 
     scored_fraction: float = 0.3
-    selection_users: int = 100
-    learning_rates: tuple[float, ...] = (0.1, 0.3, 1.0)
-    epochs: tuple[int, ...] = (1, 3)
-    trainables: tuple[str, ...] = ("all", "rnn_and_bias", "bias")
+    selection_users: int = 60
+    learning_rates: tuple[float, ...] = (0.1, 0.3)
+    epochs: tuple[int, ...] = (1, 3, 6, 10)
+    trainables: tuple[str, ...] = ("all", "bias")
     interpolations: tuple[float, ...] = (0.25, 0.5, 0.75, 1.0)
     min_messages_candidates: tuple[int, ...] = (0, 5, 10, 20, 40)
     batch_size: int = 16
