@@ -10,9 +10,10 @@ For each population size, each stage in a fresh subprocess:
   (`prepare_workspace`), encode every user's examples, build the client datasets and the
   held-out users' evaluation datasets, and look up the first round's cohort.
 
-Prints one row per size: each stage's wall seconds and peak resident memory (that child's
-ru_maxrss), the preparation's steps, and the load average (1 min) before the size started:
-the machine's other work shows in the times, not in the memory.
+Prints one row per size: each stage's wall and CPU seconds and peak resident memory (that
+child's ru_maxrss), the wall seconds of the preparation's steps, and the load average (1 min)
+before the size started: the machine's other work shows in the wall times, hardly in the CPU
+times, not in the memory.
 """
 
 from __future__ import annotations
@@ -75,8 +76,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     if min(sizes) < 2:
         parser.error("every population needs at least 2 users (some are held out)")
     args.dir.mkdir(parents=True, exist_ok=True)
-    print("   users  load  generate s  MiB  prepare s  MiB    (import  workspace  encode  "
-          "datasets s)")
+    print("   users  load | generate: wall s  cpu s  MiB | prepare: wall s  cpu s   MiB | "
+          "steps s: " + " ".join(_STEPS))
     for users in sizes:
         load = os.getloadavg()[0]
         data = args.dir / f"histories-{users}.jsonl"
@@ -85,9 +86,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         prepared = run_measured([sys.executable, "-m", "benchmarks.prepare_scale",
                                  "--prepare", str(data)])
         steps = json.loads(prepared.stdout.strip().splitlines()[-1])
-        print(f"{users:8d}  {load:4.1f}  {generated.seconds:10.1f} {generated.peak_mib:4.0f}  "
-              f"{prepared.seconds:9.1f} {prepared.peak_mib:4.0f}    ("
-              + "  ".join(f"{steps[step]:.1f}" for step in _STEPS) + ")", flush=True)
+        print(f"{users:8d}  {load:4.1f} | {generated.seconds:16.1f} {generated.cpu_seconds:6.1f} "
+              f"{generated.peak_mib:4.0f} | {prepared.seconds:15.1f} {prepared.cpu_seconds:6.1f} "
+              f"{prepared.peak_mib:5.0f} | " + " ".join(f"{steps[step]:.1f}" for step in _STEPS),
+              flush=True)
 
 
 if __name__ == "__main__":

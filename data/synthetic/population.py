@@ -7,6 +7,7 @@ depend on earlier users (to keep them unique), and those are drawn in user order
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -133,6 +134,11 @@ class NicknameMaker:
                 return word.capitalize()
 
 
+@functools.cache  # Every user has the same days.
+def _day_names(start: date, days: int) -> tuple[str, ...]:
+    return tuple((start + timedelta(days=d)).isoformat() for d in range(days))
+
+
 def _timestamps(rng: np.random.Generator, count: int, start: date, days: int) -> tuple[str, ...]:
     activity = np.asarray(HOURLY_ACTIVITY)
     # Each user's day is shifted a little: early birds and night owls.
@@ -143,7 +149,7 @@ def _timestamps(rng: np.random.Generator, count: int, start: date, days: int) ->
         rng.integers(0, days, size=count) * 86400 + hours * 3600 + rng.integers(0, 3600, size=count)
     )
     seconds.sort()
-    day_names = [(start + timedelta(days=d)).isoformat() for d in range(days)]
+    day_names = _day_names(start, days)
     stamps = []
     for second in seconds.tolist():
         day, rest = divmod(second, 86400)
