@@ -141,7 +141,7 @@ class BestProposal:
     At most `max_contexts` answers are kept (least recently used dropped).
     """
 
-    def __init__(self, index: QueryIndex, *, max_contexts: int = 1 << 16) -> None:
+    def __init__(self, index: QueryIndex, *, max_contexts: int = 1 << 15) -> None:
         self._index = index
         self._best = functools.lru_cache(maxsize=max_contexts)(self._propose)
 
