@@ -13,7 +13,7 @@ For each population size, each stage in a fresh subprocess:
 
 Prints one row per size: each stage's wall and CPU seconds and peak resident memory (that
 child's ru_maxrss), the wall seconds of the preparation's steps, and the load average (1 min)
-before the size started: the machine's other work shows in the wall times, hardly in the CPU
+before the size started: the machine's other work shows in the wall times, less in the CPU
 times, not in the memory.
 """
 
@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import sys
 import time
 from collections.abc import Sequence
@@ -35,8 +36,6 @@ _STEPS = ("workspace", "import", "encode", "datasets")
 def prepare(data: Path, run_dir: Path) -> dict[str, float]:
     """The trainer's preparation of `data` in `run_dir` (emptied first), in the trainer's
     order (TensorFlow imported after the workspace is checked); seconds per step."""
-    import shutil
-
     from federated.training.config import TrainConfig
     from federated.training.workspace import prepare_workspace
 
