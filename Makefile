@@ -143,6 +143,7 @@ bench: setup
 	$(PY) -m benchmarks.personalize_device --model $(DEMO_RUN)/model
 	$(PY) -m benchmarks.suggest_load --model $(DEMO_RUN)/model
 	$(PY) -m benchmarks.triggering_round --data $(DEMO_DATA)
+	$(PY) -m benchmarks.prepare_scale --users 1000,10000
 
 clean-demo:
 	rm -rf $(DEMO_DIR)

@@ -26,7 +26,7 @@ class GeneratedClients:
 
     vocab: Vocabulary
     examples: dict[str, Examples]
-    datasets: dict[str, tf.data.Dataset]
+    datasets: Mapping[str, tf.data.Dataset]
 
 
 def generated_clients(users: int, config: TrainConfig) -> GeneratedClients:

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable, Iterable
+import sys
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Optional, TypeVar, Union
@@ -47,11 +48,7 @@ class TypingRecord:
 
     def __post_init__(self) -> None:
         # Validating here means no writer can produce a file the reader would refuse.
-        problem = _field_problem("user_id", self.user_id, required=True) or _field_problem(
-            "text", self.text, required=True
-        )
-        problem = problem or _field_problem("timestamp", self.timestamp, required=False)
-        problem = problem or _field_problem("topic", self.topic, required=False)
+        problem = _record_problem(self.__dict__)
         if problem:
             raise ValueError(f"invalid TypingRecord: {problem}")
 
@@ -138,6 +135,21 @@ def _field_problem(key: str, value: Any, *, required: bool) -> Optional[str]:
     return None
 
 
+def _record_problem(fields: Mapping[str, Any]) -> Optional[str]:
+    """What is wrong with a record's fields (the first problem), or None."""
+    for key, required in (("user_id", True), ("text", True), ("timestamp", False),
+                          ("topic", False)):
+        problem = _field_problem(key, fields.get(key), required=required)
+        if problem:
+            return problem
+    return None
+
+
+def _shared(value: Any) -> Any:
+    """`value`, one copy per distinct string: the user ids and topics repeated on every line."""
+    return sys.intern(value) if isinstance(value, str) else value
+
+
 def parse_record(line: str, where: str) -> TypingRecord:
     """Parses one JSONL line into a record.
 
@@ -157,21 +169,15 @@ def parse_record(line: str, where: str) -> TypingRecord:
     for key in ("user_id", "text"):
         if key not in value:
             raise BadRecordError(f'{where}: missing key "{key}"')
-    for key, required in (
-        ("user_id", True),
-        ("text", True),
-        ("timestamp", False),
-        ("topic", False),
-    ):
-        problem = _field_problem(key, value.get(key), required=required)
-        if problem:
-            raise BadRecordError(f"{where}: {problem}")
-    return TypingRecord(
-        user_id=value["user_id"],
-        text=value["text"],
-        timestamp=value.get("timestamp"),
-        topic=value.get("topic"),
-    )
+    try:  # The record validates itself: each field is checked once.
+        return TypingRecord(
+            user_id=_shared(value["user_id"]),
+            text=value["text"],
+            timestamp=value.get("timestamp"),
+            topic=_shared(value.get("topic")),
+        )
+    except ValueError:
+        raise BadRecordError(f"{where}: {_record_problem(value)}") from None
 
 
 def read_json_lines(path: PathLike, parse: Callable[[str, str], T], *, skip_bad: bool,

@@ -117,6 +117,11 @@ class QueryIndex:
     def __contains__(self, text: object) -> bool:
         return isinstance(text, str) and normalize_query(text) in self._by_text
 
+    def matched_words(self, context_words: Sequence[str]) -> tuple[str, ...]:
+        """The words `propose` matches for a context: its last `window` words that are
+        indexed (not stop words), each once, in order. Equal matched words, equal proposals."""
+        return tuple(w for w in dict.fromkeys(context_words[-self.window :]) if w in self._idf)
+
     def propose(self, context_words: Sequence[str], *, k: int = 1) -> list[Proposal]:
         """The `k` best candidates for the context's last `window` words, best first.
 
@@ -125,7 +130,7 @@ class QueryIndex:
         """
         if k < 1:
             raise ValueError(f"k must be >= 1, got {k}")
-        words = [w for w in dict.fromkeys(context_words[-self.window :]) if w in self._idf]
+        words = self.matched_words(context_words)
         if not words:
             return []
         weights = np.array([self._idf[w] ** 2 for w in words])

@@ -32,9 +32,11 @@ from the streams the typing histories come from, so histories stay byte-identica
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Optional
 
 import numpy as np
@@ -44,7 +46,7 @@ from data.records import TypingRecord, parse_timestamp
 from data.synthetic.config import GenerationConfig
 from data.synthetic.population import NicknameMaker, UserProfile, make_user
 from data.synthetic.simulator import Simulator
-from model.query_candidates import QueryCandidate, QueryIndex, build_query_index
+from model.query_candidates import Proposal, QueryCandidate, QueryIndex, build_query_index
 from model.tokenizer import tokenize
 
 # Background users' indices start here; dataset users' indices stay below it.
@@ -116,19 +118,39 @@ def _jaccard(a: set[str], b: set[str]) -> float:
     return len(a & b) / len(a | b) if a or b else 0.0
 
 
-def _next_searches(records: Sequence[TypingRecord], styles: Sequence[str],
-                   horizon_hours: float) -> list[Optional[TypingRecord]]:
-    """For each message, the user's first search after it within the horizon (or None)."""
-    upcoming: list[Optional[TypingRecord]] = [None] * len(records)
-    following: Optional[TypingRecord] = None
-    for position in range(len(records) - 1, -1, -1):
+def _next_searches(moments: Sequence[datetime], styles: Sequence[str],
+                   horizon_hours: float) -> list[Optional[int]]:
+    """For each message (by its time), the index of the user's first search after it within
+    the horizon (or None)."""
+    upcoming: list[Optional[int]] = [None] * len(moments)
+    following: Optional[int] = None
+    for position in range(len(moments) - 1, -1, -1):
         if following is not None:
-            gap = (parse_timestamp(following.timestamp)
-                   - parse_timestamp(records[position].timestamp)).total_seconds()
+            gap = (moments[following] - moments[position]).total_seconds()
             upcoming[position] = following if gap <= horizon_hours * 3600 else None
         if styles[position] == "query":
-            following = records[position]
+            following = position
     return upcoming
+
+
+class BestProposal:
+    """`QueryIndex.propose(words)`'s best proposal (or None), remembered for recent contexts.
+
+    Proposals depend only on the context's `QueryIndex.matched_words`, and generated messages
+    repeat those often: the same answer for the same words, without scoring every candidate.
+    At most `max_contexts` answers are kept (least recently used dropped).
+    """
+
+    def __init__(self, index: QueryIndex, *, max_contexts: int = 1 << 15) -> None:
+        self._index = index
+        self._best = functools.lru_cache(maxsize=max_contexts)(self._propose)
+
+    def __call__(self, words: Sequence[str]) -> Optional[Proposal]:
+        return self._best(self._index.matched_words(words))
+
+    def _propose(self, matched: tuple[str, ...]) -> Optional[Proposal]:
+        proposals = self._index.propose(matched)
+        return proposals[0] if proposals else None
 
 
 @dataclass(frozen=True)
@@ -151,10 +173,13 @@ class Shown:
 
 
 def suggestions_shown(
-    records: Sequence[TypingRecord], styles: Sequence[str], *, index: QueryIndex,
+    records: Sequence[TypingRecord], styles: Sequence[str], *, best: BestProposal,
     clicks: ClickConfig,
 ) -> list[Shown]:
-    """What the keyboard showed one user while they typed their chat messages, in order."""
+    """What the keyboard showed one user while they typed their chat messages, in order.
+
+    `best` proposes from the logging baseline (`logging_index`).
+    """
     shown = []
     for number, (record, style) in enumerate(zip(records, styles)):
         if style != "chat":
@@ -162,14 +187,14 @@ def suggestions_shown(
         words = tokenize(record.text)
         in_message: list[str] = []
         for position in range(1, len(words) + 1):
-            proposals = index.propose(words[:position])
-            if not proposals or proposals[0].score < clicks.show_threshold:
+            proposal = best(words[:position])
+            if proposal is None or proposal.score < clicks.show_threshold:
                 continue
-            candidate = proposals[0].candidate
+            candidate = proposal.candidate
             if candidate.text in in_message:
                 continue
             in_message.append(candidate.text)
-            shown.append(Shown(number, position, len(words), candidate, proposals[0].score))
+            shown.append(Shown(number, position, len(words), candidate, proposal.score))
             if len(in_message) == clicks.max_per_message:
                 break
     return shown
@@ -193,11 +218,19 @@ def draw_taps(
         rng: The user's click stream (propensity first, then noise and tap per impression).
     """
     propensity = rng.normal(0.0, clicks.propensity_sigma)
-    upcoming = _next_searches(records, styles, clicks.horizon_hours)
+    moments = [parse_timestamp(record.timestamp) for record in records]
+    upcoming = _next_searches(moments, styles, clicks.horizon_hours)
+    tokens: dict[int, list[str]] = {}
+
+    def words_of(message: int) -> list[str]:
+        if message not in tokens:
+            tokens[message] = tokenize(records[message].text)
+        return tokens[message]
+
     impressions = []
     for item in shown:
         record, next_search = records[item.message], upcoming[item.message]
-        hour = parse_timestamp(record.timestamp).hour
+        hour = moments[item.message].hour
         candidate = item.candidate
         logit = (clicks.base_logit + propensity
                  + clicks.evening * math.cos(2 * math.pi * (hour - 20) / 24)
@@ -206,14 +239,14 @@ def draw_taps(
         if candidate.topic == record.topic:
             logit += clicks.message_topic
         if next_search is not None:
-            if candidate.topic == next_search.topic:
+            if candidate.topic == records[next_search].topic:
                 logit += clicks.next_search_topic
             logit += clicks.next_search_overlap * _jaccard(
-                set(candidate.text.split(" ")), set(tokenize(next_search.text)))
+                set(candidate.text.split(" ")), set(words_of(next_search)))
         probability = 1.0 / (1.0 + math.exp(-logit))
         impressions.append(ImpressionRecord(
             user_id=record.user_id, timestamp=record.timestamp,
-            context=" ".join(tokenize(record.text)[: item.position]), candidate=candidate.text,
+            context=" ".join(words_of(item.message)[: item.position]), candidate=candidate.text,
             position=item.position, baseline_score=round(item.score, 4),
             clicked=bool(rng.random() < probability), click_probability=round(probability, 6),
         ))  # fmt: skip
@@ -233,14 +266,14 @@ def generate_user_logs(
         clicks: The logging baseline and click model.
         on_user: Called after each user is yielded (e.g. to advance a progress bar).
     """
-    baseline = logging_index(config, clicks)
+    baseline = BestProposal(logging_index(config, clicks))
     simulator = Simulator(config)
     for number, profile in enumerate(simulator.users()):
         styled = simulator.styled_messages(profile, number)
         records = [record for record, _ in styled]
         styles = [style for _, style in styled]
         rng = np.random.default_rng([config.seed, _CLICK_STREAM, number])
-        shown = suggestions_shown(records, styles, index=baseline, clicks=clicks)
+        shown = suggestions_shown(records, styles, best=baseline, clicks=clicks)
         impressions = draw_taps(records, styles, shown, clicks=clicks, rng=rng)
         yield UserLogs(records, styles, impressions)
         if on_user is not None:

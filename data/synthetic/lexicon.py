@@ -6,6 +6,8 @@ type them; grammar literals are lower-case and the styling step decides the fina
 
 from __future__ import annotations
 
+import functools
+
 FIRST_NAMES = tuple(
     """
     Maya Jonah Priya Liam Olivia Noah Emma Ava Sophia Isabella Mia Amelia Harper Evelyn Abigail
@@ -105,6 +107,7 @@ NAME_VOWELS = ("a", "o", "u", "i", "oo", "ee", "ai", "ou")
 NAME_CODAS = ("", "x", "z", "b", "p", "k", "ms", "rk", "ndo", "lix", "pi", "mo", "bo", "zy", "sh")
 
 
+@functools.cache  # Every user draws from the same few pools.
 def spaced(names: tuple[str, ...]) -> tuple[str, ...]:
     """Turns pool entries written with underscores ("Cedar_Falls") into words ("Cedar Falls")."""
     return tuple(name.replace("_", " ") for name in names)

@@ -8,6 +8,7 @@ people) depend on earlier users (to keep them unique), and those are drawn in us
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -146,6 +147,11 @@ def _habits(seed: int, index: int, mean_strength: float) -> Habits:
     return Habits(round(strength, 3), int(rng.integers(0, 2**63)))
 
 
+@functools.cache  # Every user has the same days.
+def _day_names(start: date, days: int) -> tuple[str, ...]:
+    return tuple((start + timedelta(days=d)).isoformat() for d in range(days))
+
+
 def _timestamps(rng: np.random.Generator, count: int, start: date, days: int) -> tuple[str, ...]:
     activity = np.asarray(HOURLY_ACTIVITY)
     # Each user's day is shifted a little: early birds and night owls.
@@ -156,7 +162,7 @@ def _timestamps(rng: np.random.Generator, count: int, start: date, days: int) ->
         rng.integers(0, days, size=count) * 86400 + hours * 3600 + rng.integers(0, 3600, size=count)
     )
     seconds.sort()
-    day_names = [(start + timedelta(days=d)).isoformat() for d in range(days)]
+    day_names = _day_names(start, days)
     stamps = []
     for second in seconds.tolist():
         day, rest = divmod(second, 86400)

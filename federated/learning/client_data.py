@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 import numpy as np
@@ -49,13 +49,42 @@ def encode_users(texts_by_user: Mapping[str, Iterable[str]], vocab: Vocabulary, 
     return examples
 
 
+class ClientDatasets(Mapping[str, tf.data.Dataset]):
+    """Every user's dataset by user id, each built when it is looked up.
+
+    A round trains a few clients of many: holding only the examples keeps preparation time
+    and memory linear in the examples, not in one `tf.data` pipeline per user. A user's
+    dataset is the same every time it is looked up (same examples, same shuffle seed).
+    """
+
+    def __init__(self, examples_by_user: Mapping[str, Examples], *, batch_size: int,
+                 epochs: int, shuffle_seed: int | None) -> None:
+        if batch_size < 1:
+            raise ValueError(f"batch size must be >= 1, got {batch_size}")
+        self._examples = examples_by_user
+        self._positions = {user_id: i for i, user_id in enumerate(examples_by_user)}
+        self._batch_size = batch_size
+        self._epochs = epochs
+        self._shuffle_seed = shuffle_seed
+
+    def __getitem__(self, user_id: str) -> tf.data.Dataset:
+        inputs, targets = self._examples[user_id]
+        seed = (None if self._shuffle_seed is None
+                else self._shuffle_seed + self._positions[user_id])
+        return make_dataset(inputs, targets, batch_size=self._batch_size, epochs=self._epochs,
+                            shuffle_seed=seed)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._examples)
+
+    def __len__(self) -> int:
+        return len(self._examples)
+
+
 def build_client_datasets(examples_by_user: Mapping[str, Examples], *, batch_size: int,
                           epochs: int = 1,
-                          shuffle_seed: int | None = None) -> dict[str, tf.data.Dataset]:
-    """One dataset per user, each with its own shuffle seed derived from `shuffle_seed`."""
-    if batch_size < 1:
-        raise ValueError(f"batch size must be >= 1, got {batch_size}")
-    return {
-        user_id: make_dataset(inputs, targets, batch_size=batch_size, epochs=epochs,
-                              shuffle_seed=None if shuffle_seed is None else shuffle_seed + i)
-        for i, (user_id, (inputs, targets)) in enumerate(examples_by_user.items())}
+                          shuffle_seed: int | None = None) -> ClientDatasets:
+    """One dataset per user (in `examples_by_user`'s order), each with its own shuffle seed
+    derived from `shuffle_seed`, built when looked up (`ClientDatasets`)."""
+    return ClientDatasets(examples_by_user, batch_size=batch_size, epochs=epochs,
+                          shuffle_seed=shuffle_seed)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import time
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -25,7 +26,12 @@ from federated.evaluation.scoring import (
     unigram_logits_fn,
 )
 from federated.learning.boosting import build_boosting_process, uses_boosting, with_boost
-from federated.learning.client_data import build_client_datasets, encode_users
+from federated.learning.client_data import (
+    ClientDatasets,
+    Examples,
+    build_client_datasets,
+    encode_users,
+)
 from federated.learning.processes import (
     build_evaluation_process,
     build_training_process,
@@ -61,22 +67,15 @@ def train(workspace: Workspace) -> dict[str, Any]:
     files = workspace.files
     started = time.perf_counter()
     model_config = config.model_config(workspace.vocab.size)
-    train_examples = encode_users(workspace.train_texts, workspace.vocab,
-                                  max_words=config.max_words)
-    eval_examples = encode_users(workspace.eval_texts, workspace.vocab,
-                                 max_words=config.max_words)
+    train_examples, eval_examples = encoded_users(workspace)
     if config.clients_per_round > len(train_examples):
         raise ValueError(f"--clients-per-round {config.clients_per_round} is more than the "
                          f"{len(train_examples)} training users with usable messages")
     model_fn = make_model_fn(model_config, seed=config.seed, dropout=config.model_dropout)
     malicious = frozenset(workspace.malicious_clients) & set(train_examples)
-    training, train_datasets = _training(
-        model_fn, config, malicious,
-        build_client_datasets(train_examples, batch_size=config.batch_size,
-                              epochs=config.local_epochs, shuffle_seed=config.seed))
-    evaluate = Evaluator(training, build_evaluation_process(model_fn),
-                         list(build_client_datasets(eval_examples,
-                                                    batch_size=EVAL_BATCH_SIZE).values()))
+    client_datasets, eval_datasets = datasets_of(config, train_examples, eval_examples)
+    training, train_datasets = _training(model_fn, config, malicious, client_datasets)
+    evaluate = Evaluator(training, build_evaluation_process(model_fn), eval_datasets)
     with tff_worker(config.runtime, log_path=files.worker_log):
         # Initial weights come from an eager Keras model, not from TFF's traced one: they
         # then depend only on the seed (or the init export), never on what the process did
@@ -135,6 +134,24 @@ def train(workspace: Workspace) -> dict[str, Any]:
     return summary
 
 
+def encoded_users(workspace: Workspace) -> tuple[dict[str, Examples], dict[str, Examples]]:
+    """The training users' and the held-out users' examples, encoded once with the run's
+    vocabulary (users with no usable message left out)."""
+    config = workspace.config
+    return (encode_users(workspace.train_texts, workspace.vocab, max_words=config.max_words),
+            encode_users(workspace.eval_texts, workspace.vocab, max_words=config.max_words))
+
+
+def datasets_of(config: TrainConfig, train_examples: Mapping[str, Examples],
+                eval_examples: Mapping[str, Examples]
+                ) -> tuple[ClientDatasets, list[tf.data.Dataset]]:
+    """The training clients' datasets (each built when a round looks it up) and every
+    held-out user's evaluation dataset."""
+    return (build_client_datasets(train_examples, batch_size=config.batch_size,
+                                  epochs=config.local_epochs, shuffle_seed=config.seed),
+            list(build_client_datasets(eval_examples, batch_size=EVAL_BATCH_SIZE).values()))
+
+
 def _round_planner(workspace: Workspace, clients: list[str]) -> RoundPlanner:
     """Who takes part in each round: `clients_per_round` users sampled among those available
     (eligible, when simulated), each dropping out at the configured rate. In the first round
@@ -165,8 +182,8 @@ def training_process(model_fn, config: TrainConfig, *,
 
 
 def _training(model_fn, config: TrainConfig, malicious: frozenset[str],
-              datasets: dict[str, tf.data.Dataset]
-              ) -> tuple[tff.learning.templates.LearningProcess, dict[str, tf.data.Dataset]]:
+              datasets: Mapping[str, tf.data.Dataset]
+              ) -> tuple[tff.learning.templates.LearningProcess, Mapping[str, tf.data.Dataset]]:
     """The learning process and the client datasets it takes: FedAvg on the datasets as they
     are, or, when malicious clients boost, FedAvg whose client data carries boost factors."""
     if not uses_boosting(config.attack, len(malicious)):
