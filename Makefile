@@ -54,10 +54,10 @@ setup-test:
 $(DEMO_DIR)/generate-args: FORCE
 	@mkdir -p $(DEMO_DIR)
 	@echo '--users $(DEMO_USERS) --seed $(DEMO_SEED) $(GENERATE_ARGS) # simulation $(SIMULATION)' \
-	  | cmp -s - $@ || { rm -f $(DEMO_DATA); \
-	  echo '--users $(DEMO_USERS) --seed $(DEMO_SEED) $(GENERATE_ARGS) # simulation $(SIMULATION)' > $@; }
+	  | cmp -s - $@ || \
+	  echo '--users $(DEMO_USERS) --seed $(DEMO_SEED) $(GENERATE_ARGS) # simulation $(SIMULATION)' > $@
 
-$(DEMO_DATA): | $(DEMO_DIR)/generate-args
+$(DEMO_DATA): $(DEMO_DIR)/generate-args
 	@mkdir -p $(DEMO_DIR)
 	rm -rf $(DEMO_RUN)
 	$(PY) -m data.generate --out $@ $$(sed 's/#.*//' $(DEMO_DIR)/generate-args)

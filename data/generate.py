@@ -70,7 +70,8 @@ def build_parser() -> argparse.ArgumentParser:
         type=float,
         default=defaults.habit_strength,
         help="mean share of a user's phrasing choices taken from their own favourites (their "
-        "idiolect: 'omw' rather than 'on my way', every time); 0 turns habits off "
+        "idiolect: 'omw' rather than 'on my way', every time), drawn per user around this "
+        "mean and capped at 0.9; 0 turns habits off "
         "(default: %(default)s)",
     )
     parser.add_argument(

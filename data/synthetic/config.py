@@ -26,7 +26,8 @@ class GenerationConfig:
             outside a shared vocabulary, as many real contacts' names are.
         habit_strength: Mean share of a user's grammar choices ("hey" or "yo", "on my way" or
             "omw") taken from that user's own favourite alternative instead of drawn afresh:
-            each user's idiolect. Per user it is drawn around this mean; 0 turns habits off.
+            each user's idiolect. Per user it is drawn around this mean (Beta, concentration
+            4) and capped at 0.9, so means near 1 give less; 0 turns habits off.
     """
 
     users: int

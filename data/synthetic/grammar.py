@@ -21,6 +21,7 @@ numpy call). Alternatives are ``"template"`` (weight 1) or ``("template", weight
 
 from __future__ import annotations
 
+import itertools
 import re
 import zlib
 from bisect import bisect_right
@@ -71,6 +72,7 @@ class Draws:
 _MASK64 = (1 << 64) - 1
 
 
+@dataclass(frozen=True)
 class Habits:
     """One user's idiolect: at each choice, with probability `strength`, their favourite.
 
@@ -80,22 +82,16 @@ class Habits:
     shares the rule, whichever other choices came first.
     """
 
-    __slots__ = ("_favourites", "key", "strength")
+    strength: float
+    key: int
 
-    def __init__(self, strength: float, key: int) -> None:
-        if not 0 <= strength < 1:
-            raise ValueError(f"habit strength must be >= 0 and < 1, got {strength}")
-        self.strength = strength
-        self.key = key & _MASK64
-        self._favourites: dict[int, float] = {}
+    def __post_init__(self) -> None:
+        if not 0 <= self.strength < 1:
+            raise ValueError(f"habit strength must be >= 0 and < 1, got {self.strength}")
 
     def favourite(self, salt: int) -> float:
         """The uniform in [0, 1) that picks this user's favourite at the choice `salt`."""
-        uniform = self._favourites.get(salt)
-        if uniform is None:
-            uniform = _splitmix64(self.key ^ salt) / 2.0**64
-            self._favourites[salt] = uniform
-        return uniform
+        return _splitmix64((self.key ^ salt) & _MASK64) / 2.0**64
 
 
 def _splitmix64(value: int) -> int:
@@ -199,23 +195,23 @@ class Grammar:
             name: list(accumulate(table.weights)) for name, table in self._frames.items()
         }
         self._rules = {name: _Choice(name) for name in rules}
-        self._inline_choices: dict[str, int] = {}
         self.entity_slots: set[str] = set()
         for name, alternatives in rules.items():
             if not alternatives:
                 raise ValueError(f"rule {name!r} has no alternatives")
             templates = [a if isinstance(a, str) else a[0] for a in alternatives]
             weights = [1.0 if isinstance(a, str) else float(a[1]) for a in alternatives]
-            compiled = [self._compile(t, name) for t in templates]
+            ordinals = itertools.count()  # Names the rule's inline choices, in order.
+            compiled = [self._compile(t, name, ordinals) for t in templates]
             self._rules[name].fill(compiled, weights)
 
-    def _compile(self, template: str, rule: str) -> tuple:
-        sequence, end = self._parse_sequence(template, 0, rule, in_choice=False)
+    def _compile(self, template: str, rule: str, ordinals: Iterator[int]) -> tuple:
+        sequence, end = self._parse_sequence(template, 0, rule, ordinals, in_choice=False)
         if end != len(template):
             raise ValueError(f"rule {rule!r}: unbalanced {template[end]!r} in {template!r}")
         return sequence
 
-    def _parse_sequence(self, text: str, start: int, rule: str, *,
+    def _parse_sequence(self, text: str, start: int, rule: str, ordinals: Iterator[int], *,
                         in_choice: bool) -> tuple[tuple, int]:
         items: list = []
         literal: list[str] = []
@@ -237,7 +233,8 @@ class Grammar:
                     options = []
                     i += 1
                     while True:
-                        option, i = self._parse_sequence(text, i, rule, in_choice=True)
+                        option, i = self._parse_sequence(text, i, rule, ordinals,
+                                                         in_choice=True)
                         options.append(option)
                         if i >= len(text):
                             raise ValueError(f"rule {rule!r}: unclosed {char!r} in {text!r}")
@@ -250,9 +247,7 @@ class Grammar:
                         break
                     if closer == "]":
                         options.append(())
-                    ordinal = self._inline_choices.get(rule, 0)
-                    self._inline_choices[rule] = ordinal + 1
-                    choice = _Choice(f"{rule}#{ordinal}")
+                    choice = _Choice(f"{rule}#{next(ordinals)}")
                     choice.fill(options, [1.0] * len(options))
                     items.append((_RULE, choice))
             else:
