@@ -91,7 +91,9 @@ report: setup
 # Privacy, attacks and defences, dropout, compression: two suites of runs, each reported
 # against its benign run (runs/experiments/*/benign/report/index.html). About 3.5 hours on
 # 2 cores; run it again to continue after a stop. Robustness: demo data and settings.
-# Privacy: DP at 10,000 users, 100 clients a round, so that the noise is meaningful.
+# Privacy: DP at 10,000 users, 100 clients a round, so that the noise is meaningful. Its data is
+# generated once and kept across SIMULATION versions (the suites' documented figures were
+# measured on the first): delete it to generate it again.
 EXPERIMENTS_DIR := runs/experiments
 PRIVACY_DATA := $(EXPERIMENTS_DIR)/privacy-histories.jsonl
 PRIVACY_USERS ?= 10000
