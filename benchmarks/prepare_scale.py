@@ -23,7 +23,6 @@ import argparse
 import json
 import os
 import shutil
-import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -84,10 +83,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     for users in sizes:
         load = os.getloadavg()[0]
         data = args.dir / f"histories-{users}.jsonl"
-        generated = run_measured([sys.executable, "-m", "data.generate", "--users", str(users),
-                                  "--seed", "1", "--out", str(data), "--quiet"])
-        prepared = run_measured([sys.executable, "-m", "benchmarks.prepare_scale",
-                                 "--prepare", str(data)])
+        generated = run_measured("data.generate", ["--users", str(users), "--seed", "1",
+                                                   "--out", str(data), "--quiet"])
+        prepared = run_measured("benchmarks.prepare_scale", ["--prepare", str(data)])
         steps = json.loads(prepared.stdout.strip().splitlines()[-1])
         print(f"{users:8d}  {load:4.1f} | {generated.seconds:16.1f} {generated.cpu_seconds:6.1f} "
               f"{generated.peak_mib:4.0f} | {prepared.seconds:15.1f} {prepared.cpu_seconds:6.1f} "
