@@ -12,9 +12,9 @@ For each population size, each stage in a fresh subprocess:
   datasets, and look up the first round's cohort ("datasets").
 
 Prints one row per size: each stage's wall and CPU seconds and peak resident memory (that
-child's ru_maxrss), the wall seconds of the preparation's steps, and the load average (1 min)
-before the size started: the machine's other work shows in the wall times, less in the CPU
-times, not in the memory.
+child's own VmHWM, `benchmarks.child_usage`), the wall seconds of the preparation's steps, and
+the load average (1 min) before the size started: the machine's other work shows in the wall
+times, less in the CPU times, not in the memory.
 """
 
 from __future__ import annotations

@@ -21,13 +21,12 @@ numpy call). Alternatives are ``"template"`` (weight 1) or ``("template", weight
 
 from __future__ import annotations
 
-import itertools
 import re
 import zlib
 from bisect import bisect_right
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from itertools import accumulate
+from itertools import accumulate, count
 from typing import Callable, Optional, Union
 
 import numpy as np
@@ -201,7 +200,7 @@ class Grammar:
                 raise ValueError(f"rule {name!r} has no alternatives")
             templates = [a if isinstance(a, str) else a[0] for a in alternatives]
             weights = [1.0 if isinstance(a, str) else float(a[1]) for a in alternatives]
-            ordinals = itertools.count()  # Names the rule's inline choices, in order.
+            ordinals = count()  # Names the rule's inline choices, in order.
             compiled = [self._compile(t, name, ordinals) for t in templates]
             self._rules[name].fill(compiled, weights)
 
