@@ -38,8 +38,9 @@ def add_round_options(parser: argparse.ArgumentParser, *, rounds: int, clients_p
 
 
 def add_client_options(parser: argparse.ArgumentParser, optimizers: OptimizerConfig, *,
-                       batch_size: int, local_epochs: int) -> None:
-    """--batch-size, --local-epochs, --client-lr."""
+                       batch_size: int, local_epochs: int) -> argparse._ArgumentGroup:
+    """--batch-size, --local-epochs, --client-lr; returns the group, for a trainer's own
+    client options."""
     group = parser.add_argument_group("clients")
     group.add_argument("--batch-size", type=int, default=batch_size,
                        help="client batch size (default %(default)s)")
@@ -47,6 +48,7 @@ def add_client_options(parser: argparse.ArgumentParser, optimizers: OptimizerCon
                        help="passes over local data per round (default %(default)s)")
     group.add_argument("--client-lr", type=float, default=optimizers.client_learning_rate,
                        help="client SGD learning rate (default %(default).4g)")
+    return group
 
 
 def add_server_options(parser: argparse.ArgumentParser, optimizers: OptimizerConfig, *,

@@ -94,6 +94,7 @@ SUITES = {
             BENIGN: (),
             "model-dropout-0.3": ("--model-dropout", "0.3"),
             "server-lr-half-life-150": ("--server-lr-half-life", "150"),
+            "max-client-messages-64": ("--max-client-messages", "64"),
         }),
 }
 

@@ -22,6 +22,7 @@ FLAGS: dict[str, str] = {
     "model_dropout": "--model-dropout",
     "batch_size": "--batch-size",
     "local_epochs": "--local-epochs",
+    "max_client_messages": "--max-client-messages",
     "aggregator": "--aggregator",
     "trim_fraction": "--trim-fraction",
     "bucket_size": "--bucket-size",

@@ -65,8 +65,12 @@ def build_parser() -> argparse.ArgumentParser:
                         help="for choosing settings: leave the held-out users out and "
                              "evaluate on validation users instead (--eval-fraction of the "
                              "training users, held out the same way); docs/tuning.md")
-    add_client_options(parser, defaults.optimizers, batch_size=defaults.batch_size,
-                       local_epochs=defaults.local_epochs)
+    clients = add_client_options(parser, defaults.optimizers, batch_size=defaults.batch_size,
+                                 local_epochs=defaults.local_epochs)
+    clients.add_argument("--max-client-messages", type=int, metavar="N",
+                         default=defaults.max_client_messages,
+                         help="a client trains on at most N of its messages a round, a fresh "
+                              "seeded sample each round (default %(default)s: all)")
     server = add_server_options(parser, defaults.optimizers, aggregators=tuple(AGGREGATORS),
                                 aggregator=defaults.aggregator)
     server.add_argument("--trim-fraction", type=float, default=defaults.trim_fraction,
@@ -145,7 +149,8 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
         vocab_words=args.vocab_size, embedding_dim=args.embedding_dim,
         lstm_units=args.lstm_units, max_words=args.max_words,
         model_dropout=args.model_dropout, batch_size=args.batch_size,
-        local_epochs=args.local_epochs, aggregator=args.aggregator,
+        local_epochs=args.local_epochs, max_client_messages=args.max_client_messages,
+        aggregator=args.aggregator,
         trim_fraction=args.trim_fraction, bucket_size=args.bucket_size,
         devices=device_config(args),
         attack=AttackConfig(attack=args.attack, malicious_fraction=args.malicious_fraction,

@@ -1,4 +1,4 @@
-"""Per-user next-word examples as `tf.data` datasets, built once and reused every round."""
+"""Per-user next-word examples as `tf.data` datasets, built when a round asks for them."""
 
 from __future__ import annotations
 
@@ -54,25 +54,47 @@ class ClientDatasets(Mapping[str, tf.data.Dataset]):
 
     A round trains a few clients of many: holding only the examples keeps preparation time
     and memory linear in the examples, not in one `tf.data` pipeline per user. A user's
-    dataset is the same every time it is looked up (same examples, same shuffle seed).
+    dataset is the same every time it is looked up (same examples, same shuffle seed);
+    `in_round` is the dataset a user trains on in one round.
     """
 
     def __init__(self, examples_by_user: Mapping[str, Examples], *, batch_size: int,
-                 epochs: int, shuffle_seed: int | None) -> None:
+                 epochs: int, shuffle_seed: int | None,
+                 max_examples: int | None = None) -> None:
         if batch_size < 1:
             raise ValueError(f"batch size must be >= 1, got {batch_size}")
+        if max_examples is not None and (max_examples < 1 or shuffle_seed is None):
+            raise ValueError(f"a cap on a client's examples must be >= 1 and comes with a "
+                             f"shuffle seed, got {max_examples} and {shuffle_seed}")
         self._examples = examples_by_user
         self._positions = {user_id: i for i, user_id in enumerate(examples_by_user)}
         self._batch_size = batch_size
         self._epochs = epochs
         self._shuffle_seed = shuffle_seed
+        self._max_examples = max_examples
 
     def __getitem__(self, user_id: str) -> tf.data.Dataset:
         inputs, targets = self._examples[user_id]
-        seed = (None if self._shuffle_seed is None
-                else self._shuffle_seed + self._positions[user_id])
         return make_dataset(inputs, targets, batch_size=self._batch_size, epochs=self._epochs,
-                            shuffle_seed=seed)
+                            shuffle_seed=self._seed_of(user_id))
+
+    def in_round(self, user_id: str, round_number: int) -> tf.data.Dataset:
+        """The user's dataset in round `round_number`: every example, or, with a cap, a
+        sample of `max_examples` of them drawn anew each round (seeded by the shuffle seed,
+        the user's position and the round, so a resumed run draws the same)."""
+        inputs, targets = self._examples[user_id]
+        if self._max_examples is None or len(targets) <= self._max_examples:
+            return self[user_id]
+        rows = np.sort(np.random.default_rng(
+            [self._shuffle_seed, self._positions[user_id], round_number]).choice(
+            len(targets), self._max_examples, replace=False))
+        return make_dataset(tf.nest.map_structure(lambda array: array[rows], inputs),
+                            targets[rows], batch_size=self._batch_size, epochs=self._epochs,
+                            shuffle_seed=self._seed_of(user_id))
+
+    def _seed_of(self, user_id: str) -> int | None:
+        return (None if self._shuffle_seed is None
+                else self._shuffle_seed + self._positions[user_id])
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._examples)
@@ -82,9 +104,10 @@ class ClientDatasets(Mapping[str, tf.data.Dataset]):
 
 
 def build_client_datasets(examples_by_user: Mapping[str, Examples], *, batch_size: int,
-                          epochs: int = 1,
-                          shuffle_seed: int | None = None) -> ClientDatasets:
+                          epochs: int = 1, shuffle_seed: int | None = None,
+                          max_examples: int | None = None) -> ClientDatasets:
     """One dataset per user (in `examples_by_user`'s order), each with its own shuffle seed
-    derived from `shuffle_seed`, built when looked up (`ClientDatasets`)."""
+    derived from `shuffle_seed`, built when looked up (`ClientDatasets`); with
+    `max_examples`, a round trains a user on at most that many of their examples."""
     return ClientDatasets(examples_by_user, batch_size=batch_size, epochs=epochs,
-                          shuffle_seed=shuffle_seed)
+                          shuffle_seed=shuffle_seed, max_examples=max_examples)

@@ -48,6 +48,9 @@ class TrainConfig:
             training (clients and the centralized baseline alike); none at inference.
         batch_size: client batch size.
         local_epochs: passes over its data a client makes per round.
+        max_client_messages: a client trains on at most this many of its messages in a round
+            (a fresh seeded sample each round); None trains on every message. Caps how far
+            one prolific client's local steps pull the round's average.
         optimizers: client and server optimizers.
         aggregator: how client updates are averaged: "robust" clips each update to an
             adaptively estimated norm and zeroes extreme ones (keeps training stable when
@@ -78,6 +81,7 @@ class TrainConfig:
     model_dropout: float = 0.0
     batch_size: int = 16
     local_epochs: int = 1
+    max_client_messages: int | None = None
     optimizers: OptimizerConfig = field(default_factory=OptimizerConfig)
     aggregator: str = ROBUST
     trim_fraction: float = 0.1
@@ -91,6 +95,9 @@ class TrainConfig:
         for name in _COUNTS:
             if getattr(self, name) < 1:
                 raise ValueError(f"{flag(name)} must be >= 1, got {getattr(self, name)}")
+        if self.max_client_messages is not None and self.max_client_messages < 1:
+            raise ValueError(f"{flag('max_client_messages')} must be >= 1, "
+                             f"got {self.max_client_messages}")
         if self.aggregator not in AGGREGATORS:
             raise ValueError(f"{flag('aggregator')} must be one of {tuple(AGGREGATORS)}, "
                              f"got {self.aggregator!r}")

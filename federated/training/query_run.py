@@ -92,7 +92,7 @@ def train_queries(workspace: QueryWorkspace) -> dict[str, Any]:
             history = read_rows(files.metrics, QueryRoundMetrics)[: workspace.resume_round]
             print(f"resuming {workspace.run_dir} after round {workspace.resume_round}")
         state, history, final_eval = run_rounds(
-            process, datasets, planner, evaluate,
+            process, datasets.in_round, planner, evaluate,
             Schedule(rounds=config.rounds, eval_every=config.eval_every), files,
             state=state, history=history, recorder=QueryRecorder())
         final_eval = final_eval or evaluate(state)

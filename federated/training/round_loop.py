@@ -58,7 +58,7 @@ class Schedule:
 
 def run_rounds(
     training: tff.learning.templates.LearningProcess,
-    client_datasets: Mapping[str, tf.data.Dataset],
+    client_dataset: Callable[[str, int], tf.data.Dataset],
     plan_round: Callable[[int], RoundPlan],
     evaluate: Callable[[Any], Any],
     schedule: Schedule,
@@ -72,7 +72,7 @@ def run_rounds(
 
     Args:
         training: the learning process; `state` is its state after `len(history)` rounds.
-        client_datasets: every training client's dataset, by client id.
+        client_dataset: a training client's dataset in a round, by client id and round.
         plan_round: the clients sampled for a round, and which of them survive it.
         evaluate: scores a state's global model on the held-out users.
         schedule: the last round, and the rounds that evaluate.
@@ -97,7 +97,7 @@ def run_rounds(
         train: Mapping[str, Any] = {}
         measurements = None
         if plan.trained:
-            output = training.next(state, [client_datasets[c] for c in plan.trained])
+            output = training.next(state, [client_dataset(c, round_number) for c in plan.trained])
             state = output.state
             train = output.metrics["client_work"]["train"]
             measurements = output.metrics["aggregator"]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
@@ -74,7 +74,7 @@ def train(workspace: Workspace) -> dict[str, Any]:
     model_fn = make_model_fn(model_config, seed=config.seed, dropout=config.model_dropout)
     malicious = frozenset(workspace.malicious_clients) & set(train_examples)
     client_datasets, eval_datasets = datasets_of(config, train_examples, eval_examples)
-    training, train_datasets = _training(model_fn, config, malicious, client_datasets)
+    training, client_dataset = _training(model_fn, config, malicious, client_datasets)
     evaluate = Evaluator(training, build_evaluation_process(model_fn), eval_datasets)
     with tff_worker(config.runtime, log_path=files.worker_log):
         # Initial weights come from an eager Keras model, not from TFF's traced one: they
@@ -95,7 +95,7 @@ def train(workspace: Workspace) -> dict[str, Any]:
             history = read_history(files.metrics)[: workspace.resume_round]
             print(f"resuming {workspace.run_dir} after round {workspace.resume_round}")
         state, history, final_eval = run_rounds(
-            training, train_datasets, _round_planner(workspace, list(train_datasets)),
+            training, client_dataset, _round_planner(workspace, list(client_datasets)),
             evaluate, Schedule(rounds=config.rounds, eval_every=config.eval_every), files,
             state=state, history=history, recorder=NextWordRecorder(malicious))
         final_eval = final_eval or evaluate(state)
@@ -148,7 +148,8 @@ def datasets_of(config: TrainConfig, train_examples: Mapping[str, Examples],
     """The training clients' datasets (each built when a round looks it up) and every
     held-out user's evaluation dataset."""
     return (build_client_datasets(train_examples, batch_size=config.batch_size,
-                                  epochs=config.local_epochs, shuffle_seed=config.seed),
+                                  epochs=config.local_epochs, shuffle_seed=config.seed,
+                                  max_examples=config.max_client_messages),
             list(build_client_datasets(eval_examples, batch_size=EVAL_BATCH_SIZE).values()))
 
 
@@ -182,15 +183,17 @@ def training_process(model_fn, config: TrainConfig, *,
 
 
 def _training(model_fn, config: TrainConfig, malicious: frozenset[str],
-              datasets: Mapping[str, tf.data.Dataset]
-              ) -> tuple[tff.learning.templates.LearningProcess, Mapping[str, tf.data.Dataset]]:
-    """The learning process and the client datasets it takes: FedAvg on the datasets as they
-    are, or, when malicious clients boost, FedAvg whose client data carries boost factors."""
+              datasets: ClientDatasets
+              ) -> tuple[tff.learning.templates.LearningProcess,
+                         Callable[[str, int], tf.data.Dataset]]:
+    """The learning process and the client datasets it takes (by client and round): FedAvg on
+    the datasets as they are, or, when malicious clients boost, FedAvg whose client data
+    carries boost factors."""
     if not uses_boosting(config.attack, len(malicious)):
-        return training_process(model_fn, config, users=len(datasets)), datasets
+        return training_process(model_fn, config, users=len(datasets)), datasets.in_round
     factor = config.attack.boost_factor
     aggregator = update_aggregator(model_fn, config, users=len(datasets))
     return (build_boosting_process(model_fn, config.optimizers, aggregator=aggregator),
-            {client: with_boost(dataset, factor if client in malicious else 1.0)
-             for client, dataset in datasets.items()})
+            lambda client, round_number: with_boost(datasets.in_round(client, round_number),
+                                                    factor if client in malicious else 1.0))
 
