@@ -219,6 +219,7 @@ def test_config_round_trips_and_names_resume_conflicts():
     ({"bucket_size": 2}, "--bucket-size needs --aggregator median or trimmed-mean"),
     ({"max_words": 3}, "--backdoor-trigger must be shorter than --max-words 3 words"),
     ({"model_dropout": 1.0}, "--model-dropout must be in \\[0, 1\\)"),
+    ({"max_client_messages": 0}, "--max-client-messages must be >= 1"),
 ])
 def test_config_rejects_bad_values(kwargs, message):
     with pytest.raises(ValueError, match=message):

@@ -90,6 +90,17 @@ def test_training_loss_falls_and_outputs_follow_the_contract(straight_run):
         "round_000003.npz", "round_000004.npz"]
 
 
+def test_a_cap_on_client_messages_bounds_every_rounds_examples(straight_run, histories,
+                                                                tmp_path):
+    straight_dir, _ = straight_run
+    train(histories, tmp_path / "run", "--rounds", "2", "--max-client-messages", "4")
+
+    capped = [int(row["train_examples"]) for row in metrics_without_timing(tmp_path / "run")]
+    uncapped = int(metrics_without_timing(straight_dir)[0]["train_examples"])
+    # Every training user trains in every round: a fresh sample each time, the same count.
+    assert capped[0] == capped[1] and 0 < capped[0] <= 9 * 4 * 3 < uncapped
+
+
 def test_no_worker_outlives_an_in_process_run(straight_run):
     assert worker_pids(parent=os.getpid()) == []
 
