@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import signal
+import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
@@ -56,6 +59,33 @@ class Schedule:
         return round_number % self.eval_every == 0 or round_number == self.rounds
 
 
+@contextlib.contextmanager
+def interrupts_between_rounds() -> Iterator[Callable[[], bool]]:
+    """Holds a Ctrl-C (SIGINT) until the round it arrives in is saved; yields whether one came.
+
+    A KeyboardInterrupt raised while TFF's runtime is computing can be lost in it, and the run
+    would go on; held as a flag, it stops the run at the next round boundary. A second Ctrl-C
+    interrupts at once. Only the main thread can handle signals: elsewhere, and where SIGINT
+    is ignored, nothing is held.
+    """
+    previous = signal.getsignal(signal.SIGINT)
+    if (threading.current_thread() is not threading.main_thread()
+            or previous is signal.SIG_IGN):
+        yield lambda: False
+        return
+    pressed: list[int] = []
+
+    def hold(signum, _frame) -> None:
+        pressed.append(signum)
+        signal.signal(signal.SIGINT, previous)
+
+    signal.signal(signal.SIGINT, hold)
+    try:
+        yield lambda: bool(pressed)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 def run_rounds(
     training: tff.learning.templates.LearningProcess,
     client_dataset: Callable[[str, int], tf.data.Dataset],
@@ -89,31 +119,36 @@ def run_rounds(
     first_round = len(history) + 1
     bar = tqdm(range(first_round, schedule.rounds + 1), initial=first_round - 1,
                total=schedule.rounds, desc="rounds", unit="round", dynamic_ncols=True)
-    for round_number in bar:
-        started = time.perf_counter()
-        plan = plan_round(round_number)
-        # A round nobody could train in (none eligible, or all dropped) leaves the model as
-        # it is; FedAvg over zero clients is undefined.
-        train: Mapping[str, Any] = {}
-        measurements = None
-        if plan.trained:
-            output = training.next(state, [client_dataset(c, round_number) for c in plan.trained])
-            state = output.state
-            train = output.metrics["client_work"]["train"]
-            measurements = output.metrics["aggregator"]
-        evaluation = None
-        if schedule.evaluates(round_number):
-            evaluation = final_eval = evaluate(state)
-        row = recorder.row(RoundOutcome(
-            round=round_number, seconds=round(time.perf_counter() - started, 4), plan=plan,
-            train=train, aggregator=measurements, evaluation=evaluation))
-        # Metrics first: a crash between the two writes leaves metrics.csv one round ahead
-        # of the checkpoint, and resuming trims metrics to the checkpoint and redoes the round.
-        history.append(row)
-        recorder.write(run_dir.metrics, history)
-        checkpoint.save_leaves(run_dir.checkpoints, round_number,
-                                [np.asarray(leaf) for leaf in tf.nest.flatten(state)])
-        bar.set_postfix(recorder.progress(history))
+    with interrupts_between_rounds() as interrupted:
+        for round_number in bar:
+            started = time.perf_counter()
+            plan = plan_round(round_number)
+            # A round nobody could train in (none eligible, or all dropped) leaves the model as
+            # it is; FedAvg over zero clients is undefined.
+            train: Mapping[str, Any] = {}
+            measurements = None
+            if plan.trained:
+                output = training.next(
+                    state, [client_dataset(c, round_number) for c in plan.trained])
+                state = output.state
+                train = output.metrics["client_work"]["train"]
+                measurements = output.metrics["aggregator"]
+            evaluation = None
+            if schedule.evaluates(round_number):
+                evaluation = final_eval = evaluate(state)
+            row = recorder.row(RoundOutcome(
+                round=round_number, seconds=round(time.perf_counter() - started, 4), plan=plan,
+                train=train, aggregator=measurements, evaluation=evaluation))
+            # Metrics first: a crash between the two writes leaves metrics.csv one round ahead
+            # of the checkpoint, and resuming trims metrics to the checkpoint and redoes the round.
+            history.append(row)
+            recorder.write(run_dir.metrics, history)
+            checkpoint.save_leaves(run_dir.checkpoints, round_number,
+                                    [np.asarray(leaf) for leaf in tf.nest.flatten(state)])
+            bar.set_postfix(recorder.progress(history))
+            if interrupted():  # Ctrl-C came during the round, which is now saved.
+                bar.close()
+                raise KeyboardInterrupt
     bar.close()
     return state, history, final_eval
 

@@ -96,7 +96,7 @@ def test_a_round_with_dropouts_equals_a_round_of_only_its_survivors(processes, t
     assert 0 < plan(1).dropped < 6  # The seed was picked so that some, not all, drop out.
     start = plain.initialize()
 
-    state, history, _ = run_rounds(plain, datasets, plan, evaluate,
+    state, history, _ = run_rounds(plain, lambda client, _: datasets[client], plan, evaluate,
                                    Schedule(rounds=1, eval_every=1), RunDir(tmp_path),
                                    state=start, history=[])
 

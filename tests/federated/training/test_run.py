@@ -24,6 +24,7 @@ from data.synthetic.simulator import generate_records
 pytest.importorskip("tensorflow_federated")
 
 from federated.train import main  # noqa: E402
+from federated.training.round_loop import interrupts_between_rounds  # noqa: E402
 from model.export import VOCAB_FILE, read_export_info  # noqa: E402
 from model.sequences import encode_context  # noqa: E402
 from model.serving import TFLiteScorer  # noqa: E402
@@ -176,6 +177,19 @@ def test_ctrl_c_saves_stops_cleanly_and_leaves_no_worker(histories, tmp_path):
     assert "continue with --resume" in stderr
     assert workers and all(wait_until_dead(pid) for pid in workers)
     assert not list((tmp_path / "run").glob("**/*.tmp"))
+
+
+def test_a_ctrl_c_is_held_until_the_round_ends_and_a_second_one_interrupts_at_once():
+    before = signal.getsignal(signal.SIGINT)
+    with interrupts_between_rounds() as interrupted:
+        assert not interrupted()
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(0.1)  # Python runs the handler between bytecodes of the main thread.
+        assert interrupted()
+        with pytest.raises(KeyboardInterrupt):
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(0.1)
+    assert signal.getsignal(signal.SIGINT) is before
 
 
 def test_rounds_sample_only_eligible_devices_and_record_dropouts(histories, tmp_path):
