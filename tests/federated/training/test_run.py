@@ -180,16 +180,31 @@ def test_ctrl_c_saves_stops_cleanly_and_leaves_no_worker(histories, tmp_path):
 
 
 def test_a_ctrl_c_is_held_until_the_round_ends_and_a_second_one_interrupts_at_once():
-    before = signal.getsignal(signal.SIGINT)
-    with interrupts_between_rounds() as interrupted:
-        assert not interrupted()
-        os.kill(os.getpid(), signal.SIGINT)
-        time.sleep(0.1)  # Python runs the handler between bytecodes of the main thread.
-        assert interrupted()
-        with pytest.raises(KeyboardInterrupt):
+    # Python's own Ctrl-C handler, as in a terminal (a suite run in the background ignores it).
+    outside = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        with interrupts_between_rounds() as interrupted:
+            assert not interrupted()
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(0.1)  # Python runs the handler between bytecodes of the main thread.
+            assert interrupted()
+            with pytest.raises(KeyboardInterrupt):
+                os.kill(os.getpid(), signal.SIGINT)
+                time.sleep(0.1)
+        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    finally:
+        signal.signal(signal.SIGINT, outside)
+
+
+def test_an_ignored_ctrl_c_stays_ignored():
+    outside = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        with interrupts_between_rounds() as interrupted:
             os.kill(os.getpid(), signal.SIGINT)
             time.sleep(0.1)
-    assert signal.getsignal(signal.SIGINT) is before
+            assert not interrupted()
+    finally:
+        signal.signal(signal.SIGINT, outside)
 
 
 def test_rounds_sample_only_eligible_devices_and_record_dropouts(histories, tmp_path):
