@@ -74,27 +74,26 @@ class ClientDatasets(Mapping[str, tf.data.Dataset]):
         self._max_examples = max_examples
 
     def __getitem__(self, user_id: str) -> tf.data.Dataset:
-        inputs, targets = self._examples[user_id]
-        return make_dataset(inputs, targets, batch_size=self._batch_size, epochs=self._epochs,
-                            shuffle_seed=self._seed_of(user_id))
+        return self._dataset(user_id, *self._examples[user_id])
 
     def in_round(self, user_id: str, round_number: int) -> tf.data.Dataset:
         """The user's dataset in round `round_number`: every example, or, with a cap, a
         sample of `max_examples` of them drawn anew each round (seeded by the shuffle seed,
         the user's position and the round, so a resumed run draws the same)."""
         inputs, targets = self._examples[user_id]
-        if self._max_examples is None or len(targets) <= self._max_examples:
-            return self[user_id]
-        rows = np.sort(np.random.default_rng(
-            [self._shuffle_seed, self._positions[user_id], round_number]).choice(
-            len(targets), self._max_examples, replace=False))
-        return make_dataset(tf.nest.map_structure(lambda array: array[rows], inputs),
-                            targets[rows], batch_size=self._batch_size, epochs=self._epochs,
-                            shuffle_seed=self._seed_of(user_id))
+        if self._max_examples is not None and len(targets) > self._max_examples:
+            rows = np.sort(np.random.default_rng(
+                [self._shuffle_seed, self._positions[user_id], round_number]).choice(
+                len(targets), self._max_examples, replace=False))
+            inputs = tf.nest.map_structure(lambda array: array[rows], inputs)
+            targets = targets[rows]
+        return self._dataset(user_id, inputs, targets)
 
-    def _seed_of(self, user_id: str) -> int | None:
-        return (None if self._shuffle_seed is None
+    def _dataset(self, user_id: str, inputs: Any, targets: np.ndarray) -> tf.data.Dataset:
+        seed = (None if self._shuffle_seed is None
                 else self._shuffle_seed + self._positions[user_id])
+        return make_dataset(inputs, targets, batch_size=self._batch_size, epochs=self._epochs,
+                            shuffle_seed=seed)
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._examples)

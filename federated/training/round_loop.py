@@ -73,15 +73,15 @@ def interrupts_between_rounds() -> Iterator[Callable[[], bool]]:
             or previous is signal.SIG_IGN):
         yield lambda: False
         return
-    pressed: list[int] = []
+    pressed = threading.Event()
 
-    def hold(signum, _frame) -> None:
-        pressed.append(signum)
+    def hold(_signum, _frame) -> None:
+        pressed.set()
         signal.signal(signal.SIGINT, previous)
 
     signal.signal(signal.SIGINT, hold)
     try:
-        yield lambda: bool(pressed)
+        yield pressed.is_set
     finally:
         signal.signal(signal.SIGINT, previous)
 
@@ -117,9 +117,9 @@ def run_rounds(
     history = list(history)
     final_eval = None
     first_round = len(history) + 1
-    bar = tqdm(range(first_round, schedule.rounds + 1), initial=first_round - 1,
-               total=schedule.rounds, desc="rounds", unit="round", dynamic_ncols=True)
-    with interrupts_between_rounds() as interrupted:
+    with interrupts_between_rounds() as interrupted, tqdm(
+            range(first_round, schedule.rounds + 1), initial=first_round - 1,
+            total=schedule.rounds, desc="rounds", unit="round", dynamic_ncols=True) as bar:
         for round_number in bar:
             started = time.perf_counter()
             plan = plan_round(round_number)
@@ -147,9 +147,7 @@ def run_rounds(
                                     [np.asarray(leaf) for leaf in tf.nest.flatten(state)])
             bar.set_postfix(recorder.progress(history))
             if interrupted():  # Ctrl-C came during the round, which is now saved.
-                bar.close()
                 raise KeyboardInterrupt
-    bar.close()
     return state, history, final_eval
 
 
