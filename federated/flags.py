@@ -13,6 +13,7 @@ FLAGS: dict[str, str] = {
     "clients_per_round": "--clients-per-round",
     "seed": "--seed",
     "eval_every": "--eval-every",
+    "eval_users": "--eval-users",
     "eval_fraction": "--eval-fraction",
     "validation": "--validation",
     "vocab_words": "--vocab-size",

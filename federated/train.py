@@ -61,6 +61,11 @@ def build_parser() -> argparse.ArgumentParser:
     add_round_options(parser, rounds=defaults.rounds,
                       clients_per_round=defaults.clients_per_round, seed=defaults.seed,
                       eval_every=defaults.eval_every, eval_fraction=defaults.eval_fraction)
+    parser.add_argument("--eval-users", type=int, metavar="N", default=defaults.eval_users,
+                        help="score the evaluations before the last round on a seeded sample "
+                             "of N held-out users (the same ones each time); the last round "
+                             "scores every one (default: every one, every time; with many "
+                             "users, evaluating all of them takes far longer than a round)")
     parser.add_argument("--validation", action="store_true",
                         help="for choosing settings: leave the held-out users out and "
                              "evaluate on validation users instead (--eval-fraction of the "
@@ -144,8 +149,8 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
     """Turns parsed arguments into the typed configuration (raises ValueError if invalid)."""
     return TrainConfig(
         rounds=args.rounds, clients_per_round=args.clients_per_round, seed=args.seed,
-        eval_every=args.eval_every, eval_fraction=args.eval_fraction,
-        validation=args.validation,
+        eval_every=args.eval_every, eval_users=args.eval_users,
+        eval_fraction=args.eval_fraction, validation=args.validation,
         vocab_words=args.vocab_size, embedding_dim=args.embedding_dim,
         lstm_units=args.lstm_units, max_words=args.max_words,
         model_dropout=args.model_dropout, batch_size=args.batch_size,

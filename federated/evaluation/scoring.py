@@ -9,7 +9,7 @@ import numpy as np
 import tensorflow as tf
 
 from federated.simulation.attacks import backdoor_contexts, backdoor_examples
-from model.metrics import MaskedTopKRecall, scored_positions
+from model.metrics import MaskedTopKRecall, scored_positions, top_k_hits
 from model.vocab import NUM_SPECIAL_TOKENS, OOV_ID, Vocabulary
 
 LogitsFn = Callable[[np.ndarray], np.ndarray]  # inputs [B, L] -> logits [B, L, V]
@@ -78,3 +78,19 @@ def unigram_logits_fn(train_targets: Iterable[np.ndarray], vocab_size: int) -> L
         return np.broadcast_to(log_frequency, (*inputs.shape, vocab_size))
 
     return logits_fn
+
+
+def unigram_scores(train_targets: Iterable[np.ndarray], vocab_size: int,
+                   targets: np.ndarray) -> RecallScores:
+    """`score` of `unigram_logits_fn` on `targets`, without scoring every position: the
+    unigram model suggests the same words everywhere, so each distinct target word is scored
+    once and counted as often as it is typed (the full `score` is O(positions x vocabulary),
+    minutes on 100,000 users' held-out messages)."""
+    typed = np.asarray(targets)[scored_positions(targets, exclude_oov=False).numpy()]
+    words, counts = np.unique(typed, return_counts=True)
+    logits = unigram_logits_fn(train_targets, vocab_size)(words[None, :])[0]
+    top1, top3 = (counts[top_k_hits(words, logits, k=k).numpy()].sum() for k in (1, 3))
+    known = words != OOV_ID
+    total, total_known = max(counts.sum(), 1), max(counts[known].sum(), 1)
+    return RecallScores(float(top1 / total), float(top3 / total),
+                        float(top1 / total_known), int(counts.sum()))

@@ -12,6 +12,7 @@ import numpy as np
 # Keeps the epoch permutations' random streams apart from the per-round draws'.
 _EPOCH_STREAM = 1
 _DROPOUT_STREAM = 2  # Keeps dropout draws apart from the sampling draw of the same round.
+_EVAL_STREAM = 3  # The periodic evaluations' users, apart from every round's draws.
 
 
 def stable_id(name: str) -> int:
@@ -31,6 +32,19 @@ def sample_clients(client_ids: Sequence[str], *, count: int, seed: int,
     ordered = sorted(client_ids)
     rng = np.random.default_rng([seed, round_number])
     return [ordered[i] for i in sorted(rng.choice(len(ordered), size=count, replace=False))]
+
+
+def sample_eval_users(user_ids: Sequence[str], *, count: int | None, seed: int) -> list[str]:
+    """The held-out users a run's periodic evaluations score: `count` of them drawn once,
+    uniformly (the same users at every evaluation, and for the same ids and seed), or all
+    of them when `count` is None or not below their number. In the order of `user_ids`."""
+    if count is None or count >= len(user_ids):
+        return list(user_ids)
+    if count < 1:
+        raise ValueError(f"cannot sample {count} users")
+    drawn = set(np.random.default_rng([seed, _EVAL_STREAM]).choice(
+        sorted(user_ids), size=count, replace=False))
+    return [user for user in user_ids if user in drawn]
 
 
 def shuffled_epoch_clients(client_ids: Sequence[str], *, count: int, seed: int,

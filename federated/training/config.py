@@ -37,6 +37,10 @@ class TrainConfig:
         seed: seeds user split, sampling, initialization and shuffling.
         eval_every: evaluate the global model on held-out users every this many rounds
             (and always after the last round).
+        eval_users: the evaluations before the last round score a seeded sample of this many
+            held-out users (the same ones each time); the last round's scores every one.
+            None: every one, every time. With many users, federated evaluation of all of
+            them takes far longer than a round.
         eval_fraction: share of users held out for evaluation (never trained on, never in
             the vocabulary).
         validation: leave the held-out users out altogether and evaluate on validation
@@ -72,6 +76,7 @@ class TrainConfig:
     clients_per_round: int = 20
     seed: int = 0
     eval_every: int = 10
+    eval_users: int | None = None
     eval_fraction: float = 0.1
     validation: bool = False
     vocab_words: int = 4000
@@ -95,9 +100,9 @@ class TrainConfig:
         for name in _COUNTS:
             if getattr(self, name) < 1:
                 raise ValueError(f"{flag(name)} must be >= 1, got {getattr(self, name)}")
-        if self.max_client_messages is not None and self.max_client_messages < 1:
-            raise ValueError(f"{flag('max_client_messages')} must be >= 1, "
-                             f"got {self.max_client_messages}")
+        for name in ("max_client_messages", "eval_users"):
+            if getattr(self, name) is not None and getattr(self, name) < 1:
+                raise ValueError(f"{flag(name)} must be >= 1, got {getattr(self, name)}")
         if self.aggregator not in AGGREGATORS:
             raise ValueError(f"{flag('aggregator')} must be one of {tuple(AGGREGATORS)}, "
                              f"got {self.aggregator!r}")

@@ -69,7 +69,7 @@ def train_queries(workspace: QueryWorkspace) -> dict[str, Any]:
     process = build_training_process(model_fn, config.optimizers, config.privacy,
                                      aggregator=aggregator)
 
-    def evaluate(state: Any):
+    def evaluate(state: Any, _last: bool):  # Scored centrally: every held-out user, always.
         trainable = process.get_model_weights(state).trainable
         return score_triggering(to_triggering_model(features, trainable), eval_matrix,
                                 eval_labels)
@@ -95,7 +95,7 @@ def train_queries(workspace: QueryWorkspace) -> dict[str, Any]:
             process, datasets.in_round, planner, evaluate,
             Schedule(rounds=config.rounds, eval_every=config.eval_every), files,
             state=state, history=history, recorder=QueryRecorder())
-        final_eval = final_eval or evaluate(state)
+        final_eval = final_eval or evaluate(state, True)
         trainable = process.get_model_weights(state).trainable
 
     model = to_triggering_model(features, trainable)

@@ -29,16 +29,21 @@ from federated.training.run_dir import RunDir
 
 @dataclass(frozen=True)
 class Evaluator:
-    """Federated evaluation of a training state's global model on the held-out users."""
+    """Federated evaluation of a training state's global model on the held-out users: every
+    one after the last round, and `periodic_datasets` (a sample of them, or all when None)
+    in the rounds before."""
 
     training: tff.learning.templates.LearningProcess
     evaluation: tff.learning.templates.LearningProcess
     eval_datasets: Sequence[tf.data.Dataset]
+    periodic_datasets: Sequence[tf.data.Dataset] | None = None
 
-    def __call__(self, state: Any) -> EvalMetrics:
+    def __call__(self, state: Any, last: bool) -> EvalMetrics:
+        datasets = (self.eval_datasets if last or self.periodic_datasets is None
+                    else self.periodic_datasets)
         eval_state = self.evaluation.set_model_weights(
             self.evaluation.initialize(), self.training.get_model_weights(state))
-        output = self.evaluation.next(eval_state, list(self.eval_datasets))
+        output = self.evaluation.next(eval_state, list(datasets))
         metrics = output.metrics["client_work"]["eval"]["current_round_metrics"]
         return EvalMetrics(loss=float(metrics["loss"]),
                            top1_recall=float(metrics["top1_recall"]),
@@ -90,7 +95,7 @@ def run_rounds(
     training: tff.learning.templates.LearningProcess,
     client_dataset: Callable[[str, int], tf.data.Dataset],
     plan_round: Callable[[int], RoundPlan],
-    evaluate: Callable[[Any], Any],
+    evaluate: Callable[[Any, bool], Any],
     schedule: Schedule,
     run_dir: RunDir,
     *,
@@ -104,7 +109,8 @@ def run_rounds(
         training: the learning process; `state` is its state after `len(history)` rounds.
         client_dataset: a training client's dataset in a round, by client id and round.
         plan_round: the clients sampled for a round, and which of them survive it.
-        evaluate: scores a state's global model on the held-out users.
+        evaluate: scores a state's global model on the held-out users; its flag is set
+            after the last round (which scores every one: `Evaluator`).
         schedule: the last round, and the rounds that evaluate.
         run_dir: where metrics.csv and the checkpoints go.
         history: the rows of the rounds before (`recorder`'s rows).
@@ -135,7 +141,7 @@ def run_rounds(
                 measurements = output.metrics["aggregator"]
             evaluation = None
             if schedule.evaluates(round_number):
-                evaluation = final_eval = evaluate(state)
+                evaluation = final_eval = evaluate(state, round_number == schedule.rounds)
             row = recorder.row(RoundOutcome(
                 round=round_number, seconds=round(time.perf_counter() - started, 4), plan=plan,
                 train=train, aggregator=measurements, evaluation=evaluation))

@@ -22,8 +22,7 @@ from federated.evaluation.scoring import (
     backdoor_success,
     keras_logits_fn,
     oov_rate,
-    score,
-    unigram_logits_fn,
+    unigram_scores,
 )
 from federated.learning.boosting import build_boosting_process, uses_boosting, with_boost
 from federated.learning.client_data import (
@@ -40,7 +39,7 @@ from federated.learning.processes import (
 )
 from federated.learning.worker import tff_worker
 from federated.privacy.accounting import privacy_spent
-from federated.simulation.sampling import SAMPLERS, RoundPlanner
+from federated.simulation.sampling import SAMPLERS, RoundPlanner, sample_eval_users
 from federated.training.config import TrainConfig
 from federated.training.metrics_file import read_history
 from federated.training.round_loop import (
@@ -75,7 +74,10 @@ def train(workspace: Workspace) -> dict[str, Any]:
     malicious = frozenset(workspace.malicious_clients) & set(train_examples)
     client_datasets, eval_datasets = datasets_of(config, train_examples, eval_examples)
     training, client_dataset = _training(model_fn, config, malicious, client_datasets)
-    evaluate = Evaluator(training, build_evaluation_process(model_fn), eval_datasets)
+    periodic = sample_eval_users(list(eval_datasets), count=config.eval_users, seed=config.seed)
+    evaluate = Evaluator(training, build_evaluation_process(model_fn),
+                         list(eval_datasets.values()),
+                         [eval_datasets[user] for user in periodic])
     with tff_worker(config.runtime, log_path=files.worker_log):
         # Initial weights come from an eager Keras model, not from TFF's traced one: they
         # then depend only on the seed (or the init export), never on what the process did
@@ -98,14 +100,13 @@ def train(workspace: Workspace) -> dict[str, Any]:
             training, client_dataset, _round_planner(workspace, list(client_datasets)),
             evaluate, Schedule(rounds=config.rounds, eval_every=config.eval_every), files,
             state=state, history=history, recorder=NextWordRecorder(malicious))
-        final_eval = final_eval or evaluate(state)
+        final_eval = final_eval or evaluate(state, True)
         model_weights = training.get_model_weights(state)
 
     model_weights.assign_weights_to(keras_model)
-    eval_inputs = np.concatenate([inputs for inputs, _ in eval_examples.values()])
     eval_targets = np.concatenate([targets for _, targets in eval_examples.values()])
-    unigram = score(unigram_logits_fn((t for _, t in train_examples.values()),
-                                      workspace.vocab.size), eval_inputs, eval_targets)
+    unigram = unigram_scores((t for _, t in train_examples.values()), workspace.vocab.size,
+                             eval_targets)
     export = write_export(
         workspace.run_dir, model_config=model_config, vocab=workspace.vocab,
         weights=weights_by_name(keras_model), tflite_model=to_tflite(keras_model, model_config),
@@ -144,13 +145,13 @@ def encoded_users(workspace: Workspace) -> tuple[dict[str, Examples], dict[str, 
 
 def datasets_of(config: TrainConfig, train_examples: Mapping[str, Examples],
                 eval_examples: Mapping[str, Examples]
-                ) -> tuple[ClientDatasets, list[tf.data.Dataset]]:
+                ) -> tuple[ClientDatasets, dict[str, tf.data.Dataset]]:
     """The training clients' datasets (each built when a round looks it up) and every
-    held-out user's evaluation dataset."""
+    held-out user's evaluation dataset, by user."""
     return (build_client_datasets(train_examples, batch_size=config.batch_size,
                                   epochs=config.local_epochs, shuffle_seed=config.seed,
                                   max_examples=config.max_client_messages),
-            list(build_client_datasets(eval_examples, batch_size=EVAL_BATCH_SIZE).values()))
+            dict(build_client_datasets(eval_examples, batch_size=EVAL_BATCH_SIZE)))
 
 
 def _round_planner(workspace: Workspace, clients: list[str]) -> RoundPlanner:

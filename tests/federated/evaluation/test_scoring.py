@@ -9,7 +9,12 @@ pytest.importorskip("tensorflow")
 
 from federated.evaluation.prefix_completion import prefix_completion_recall  # noqa: E402
 from federated.evaluation.recall_breakdown import group_recall, tercile_users  # noqa: E402
-from federated.evaluation.scoring import oov_rate, score  # noqa: E402
+from federated.evaluation.scoring import (  # noqa: E402
+    oov_rate,
+    score,
+    unigram_logits_fn,
+    unigram_scores,
+)
 from model.vocab import BOS_ID, EOS_ID, OOV_ID, PAD_ID, Vocabulary  # noqa: E402
 
 pytestmark = pytest.mark.slow
@@ -46,6 +51,20 @@ def test_score_counts_oov_targets_as_misses_in_any_batching(batch_size):
     assert scores.top1_recall == pytest.approx(1 / 4)  # make
     assert scores.top3_recall == pytest.approx(2 / 4)  # make, bread
     assert scores.top1_recall_without_oov == pytest.approx(1 / 3)
+
+
+def test_the_unigram_scores_are_score_of_the_unigram_model_on_every_position():
+    rng = np.random.default_rng(3)
+    train = [rng.integers(0, VOCAB.size, size=(5, 6)) for _ in range(3)]
+    targets = rng.integers(0, VOCAB.size, size=(40, 6)).astype(np.int32)  # OOV, EOS, PAD too.
+    expected = score(unigram_logits_fn(train, VOCAB.size), np.zeros_like(targets), targets)
+
+    got = unigram_scores(train, VOCAB.size, targets)
+
+    assert got.scored_words == expected.scored_words > 0
+    for name in ("top1_recall", "top3_recall", "top1_recall_without_oov"):
+        assert getattr(got, name) == pytest.approx(getattr(expected, name), abs=1e-6)
+    assert 0 < got.top1_recall < got.top3_recall < 1
 
 
 def test_oov_rate_is_the_share_of_scored_targets():

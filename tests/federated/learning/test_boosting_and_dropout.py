@@ -108,3 +108,25 @@ def test_a_round_with_dropouts_equals_a_round_of_only_its_survivors(processes, t
     (row,) = read_history(tmp_path / "metrics.csv")
     assert (row.sampled, row.dropped, row.clients) == (6, plan(1).dropped, 6 - plan(1).dropped)
     assert row.train_examples == sum(2 + int(c[1:]) for c in plan(1).trained)
+
+
+def test_evaluations_before_the_last_round_score_the_sample_and_the_last_every_user(
+        processes, tmp_path):
+    plain, _, evaluation = processes
+    sampled, other = client_dataset(4, seed=20), client_dataset(6, seed=21)
+    evaluate = Evaluator(plain, evaluation, [sampled, other], periodic_datasets=[sampled])
+    start = plain.initialize()
+
+    def words(datasets) -> int:
+        return Evaluator(plain, evaluation, datasets)(start, True).scored_words
+
+    assert evaluate(start, False).scored_words == words([sampled]) > 0
+    assert evaluate(start, True).scored_words == words([sampled, other]) > words([sampled])
+
+    flags = []
+    run_rounds(plain, lambda client, _: sampled,
+               lambda round_number: plan_round(["u0"], count=1, seed=0,
+                                               round_number=round_number, dropout_rate=0.0),
+               lambda state, last: flags.append(last) or evaluate(state, last),
+               Schedule(rounds=3, eval_every=1), RunDir(tmp_path), state=start, history=[])
+    assert flags == [False, False, True]

@@ -10,7 +10,13 @@ import pytest
 
 from federated.learning.options import OptimizerConfig, RuntimeConfig
 from federated.simulation.options import AttackConfig, DeviceConfig
-from federated.simulation.sampling import RoundPlanner, drops_out, plan_round, sample_clients
+from federated.simulation.sampling import (
+    RoundPlanner,
+    drops_out,
+    plan_round,
+    sample_clients,
+    sample_eval_users,
+)
 from federated.training import checkpoint
 from federated.training.config import TrainConfig
 from federated.training.metrics_file import RoundMetrics, read_history, write_history
@@ -42,6 +48,19 @@ def test_sampling_covers_clients_uniformly():
 def test_sampling_rejects_impossible_counts(count):
     with pytest.raises(ValueError, match="cannot sample"):
         sample_clients(CLIENTS, count=count, seed=0, round_number=1)
+
+
+def test_the_periodic_evaluation_sample_is_seeded_fixed_and_in_the_users_order():
+    sample = sample_eval_users(CLIENTS, count=3, seed=7)
+    assert len(sample) == 3 and set(sample) <= set(CLIENTS)
+    assert sample == [client for client in CLIENTS if client in sample]
+    assert sample == sample_eval_users(CLIENTS, count=3, seed=7)
+    assert set(sample_eval_users(list(reversed(CLIENTS)), count=3, seed=7)) == set(sample)
+    assert any(sample_eval_users(CLIENTS, count=3, seed=seed) != sample for seed in range(5))
+    assert sample_eval_users(CLIENTS, count=None, seed=7) == CLIENTS
+    assert sample_eval_users(CLIENTS, count=len(CLIENTS) + 1, seed=7) == CLIENTS
+    with pytest.raises(ValueError):
+        sample_eval_users(CLIENTS, count=0, seed=7)
 
 
 def test_a_plain_round_plan_is_the_plain_sample():
@@ -220,6 +239,7 @@ def test_config_round_trips_and_names_resume_conflicts():
     ({"max_words": 3}, "--backdoor-trigger must be shorter than --max-words 3 words"),
     ({"model_dropout": 1.0}, "--model-dropout must be in \\[0, 1\\)"),
     ({"max_client_messages": 0}, "--max-client-messages must be >= 1"),
+    ({"eval_users": 0}, "--eval-users must be >= 1"),
 ])
 def test_config_rejects_bad_values(kwargs, message):
     with pytest.raises(ValueError, match=message):
