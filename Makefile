@@ -22,7 +22,7 @@ DEMO_QUERIES := $(DEMO_RUN)/queries
 QUERY_TRAIN_ARGS ?=
 
 .PHONY: demo train serve retrain report experiments shakespeare test setup setup-test lint \
-  bench clean-demo FORCE
+  bench bench-flower clean-demo FORCE
 
 demo: setup train serve
 
@@ -146,6 +146,21 @@ bench: setup
 	$(PY) -m benchmarks.suggest_load --model $(DEMO_RUN)/model
 	$(PY) -m benchmarks.triggering_round --data $(DEMO_DATA)
 	$(PY) -m benchmarks.prepare_scale --users 1000,10000
+
+# The side-by-side peer (issue 15): Flower's Ray simulation training the same model on the same
+# clients, then our TFF trainer, each against central Keras epochs on the same examples. Flower
+# lives in its own environment, .venv-flower (benchmarks/flower-requirements.txt), never in .venv.
+FLOWER_PY := .venv-flower/bin/python
+FLOWER_ROUNDS ?= 30
+bench-flower: setup .venv-flower/.installed
+	$(FLOWER_PY) -m benchmarks.flower_peer --rounds $(FLOWER_ROUNDS)
+	$(PY) -m benchmarks.round_vs_central --rounds $(FLOWER_ROUNDS)
+
+.venv-flower/.installed: benchmarks/flower-requirements.txt
+	rm -rf .venv-flower
+	.venv/bin/uv venv --quiet --python $$(.venv/bin/python -c "import sys; print(sys.executable)") .venv-flower
+	.venv/bin/uv pip install --quiet --python $(FLOWER_PY) -r benchmarks/flower-requirements.txt
+	touch $@
 
 clean-demo:
 	rm -rf $(DEMO_DIR)

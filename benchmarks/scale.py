@@ -4,8 +4,10 @@
 
 Trains the default model (the demo's settings, one local epoch) on a generated population,
 for each cohort size: one untimed first round (tracing), then --rounds timed rounds of that
-many sampled clients. Prints the median seconds per round and per client of each cohort; a
-round whose time is linear in its clients has a flat seconds-per-client column.
+many sampled clients. Prints the median seconds per round, per client and per 1,000 examples
+of each cohort; a round whose time is linear in its clients has flat seconds-per-client and
+seconds-per-example columns (clients hold very different amounts of data, so a few rounds'
+seconds per client vary with who was sampled; per example they should not).
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     from benchmarks.generated_clients import generated_clients, timed_rounds
     from federated.learning.processes import make_model_fn
     from federated.learning.worker import tff_worker
+    from federated.simulation.sampling import sample_clients
 
     base = TrainConfig()
     population = generated_clients(args.users, base)
@@ -44,13 +47,18 @@ def main(argv: Sequence[str] | None = None) -> None:
     model_fn = make_model_fn(base.model_config(population.vocab.size), seed=base.seed)
     print(f"{len(datasets)} training clients, vocabulary {population.vocab.size}, "
           f"{args.rounds} timed rounds per cohort")
-    print("clients/round  s/round  s/client")
+    print("clients/round  s/round  s/client  examples/round  s/1k examples")
     with tff_worker(base.runtime):
         for cohort in cohorts:
             config = dataclasses.replace(base, clients_per_round=cohort)
             seconds = timed_rounds(config, model_fn, datasets, args.rounds + 1)
+            examples = [sum(len(population.examples[client][1]) for client in sample_clients(
+                list(datasets), count=cohort, seed=config.seed, round_number=round_number))
+                for round_number in range(2, args.rounds + 2)]
             steady = statistics.median(seconds[1:])
-            print(f"{cohort:13d}  {steady:7.2f}  {steady / cohort:8.3f}", flush=True)
+            per_example = statistics.median(1000 * s / n for s, n in zip(seconds[1:], examples))
+            print(f"{cohort:13d}  {steady:7.2f}  {steady / cohort:8.3f}  "
+                  f"{statistics.median(examples):14.0f}  {per_example:13.2f}", flush=True)
 
 
 if __name__ == "__main__":
