@@ -88,7 +88,8 @@ def unigram_scores(train_targets: Iterable[np.ndarray], vocab_size: int,
     minutes on 100,000 users' held-out messages)."""
     typed = np.asarray(targets)[scored_positions(targets, exclude_oov=False).numpy()]
     words, counts = np.unique(typed, return_counts=True)
-    logits = unigram_logits_fn(train_targets, vocab_size)(words[None, :])[0]
+    # One row of the same scores, broadcast against every distinct word.
+    logits = unigram_logits_fn(train_targets, vocab_size)(np.zeros((1, 1), np.int32))[0]
     top1, top3 = (counts[top_k_hits(words, logits, k=k).numpy()].sum() for k in (1, 3))
     known = words != OOV_ID
     total, total_known = max(counts.sum(), 1), max(counts[known].sum(), 1)

@@ -34,7 +34,7 @@ TARGET_SHARE = 0.8
 DEFENCE_RECALL_SHARE = 0.95
 BACKDOOR_MARGIN = 0.05
 # Settings that change how a run is executed or logged, not what it computes.
-_NOT_CHANGES = ("runtime.", "eval_every")
+_NOT_CHANGES = ("runtime.", "eval_every", "eval_users")
 
 
 @dataclass(frozen=True)

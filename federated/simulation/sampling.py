@@ -12,7 +12,8 @@ import numpy as np
 # Keeps the epoch permutations' random streams apart from the per-round draws'.
 _EPOCH_STREAM = 1
 _DROPOUT_STREAM = 2  # Keeps dropout draws apart from the sampling draw of the same round.
-_EVAL_STREAM = 3  # The periodic evaluations' users, apart from every round's draws.
+_EVAL_STREAM = 3  # The periodic evaluations' users: keyed [seed, 0, 3], which no other draw
+# here uses (round draws are [seed, round >= 1], epochs [seed, 1, ...], dropouts [seed, 2, ...]).
 
 
 def stable_id(name: str) -> int:
@@ -42,7 +43,7 @@ def sample_eval_users(user_ids: Sequence[str], *, count: int | None, seed: int) 
         return list(user_ids)
     if count < 1:
         raise ValueError(f"cannot sample {count} users")
-    drawn = set(np.random.default_rng([seed, _EVAL_STREAM]).choice(
+    drawn = set(np.random.default_rng([seed, 0, _EVAL_STREAM]).choice(
         sorted(user_ids), size=count, replace=False))
     return [user for user in user_ids if user in drawn]
 

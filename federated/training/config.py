@@ -20,8 +20,9 @@ from federated.training.run_dir import RUN_FORMAT, RunFormatError
 from model.config import ModelConfig
 
 # Settings that may differ between a run and its resumption: they change how long or how
-# fast it runs, not what it computes.
-RESUMABLE_CHANGES = ("rounds", "runtime")
+# fast it runs, or which held-out users the evaluations before the last round score, not
+# what it trains.
+RESUMABLE_CHANGES = ("rounds", "runtime", "eval_users")
 Settings = TypeVar("Settings")
 _COUNTS = ("rounds", "clients_per_round", "eval_every", "vocab_words", "embedding_dim",
            "lstm_units", "max_words", "batch_size", "local_epochs", "bucket_size")

@@ -223,7 +223,7 @@ def test_config_round_trips_and_names_resume_conflicts():
 
     assert TrainConfig.from_dict(config.to_dict()) == config
     longer = TrainConfig(rounds=8, optimizers=OptimizerConfig(server_optimizer="yogi"),
-                         runtime=RuntimeConfig(max_concurrent_calls=4))
+                         runtime=RuntimeConfig(max_concurrent_calls=4), eval_users=100)
     assert longer.resume_conflicts(config) == []
     other = TrainConfig(rounds=4, seed=1, optimizers=OptimizerConfig(server_optimizer="yogi"))
     assert other.resume_conflicts(config) == ["seed: 0 saved, 1 now"]
