@@ -149,17 +149,18 @@ bench: setup
 
 # The side-by-side peer (issue 15): Flower's Ray simulation training the same model on the same
 # clients, then our TFF trainer, each against central Keras epochs on the same examples. Flower
-# lives in its own environment, .venv-flower (benchmarks/flower-requirements.txt), never in .venv.
+# lives in its own environment, .venv-flower (benchmarks/flower-requirements.lock), never in .venv.
 FLOWER_PY := .venv-flower/bin/python
 FLOWER_ROUNDS ?= 30
 bench-flower: setup .venv-flower/.installed
 	$(FLOWER_PY) -m benchmarks.flower_peer --rounds $(FLOWER_ROUNDS)
 	$(PY) -m benchmarks.round_vs_central --rounds $(FLOWER_ROUNDS)
 
-.venv-flower/.installed: benchmarks/flower-requirements.txt
+# uv comes with the project's .venv (`setup`, order only: it always runs).
+.venv-flower/.installed: benchmarks/flower-requirements.lock | setup
 	rm -rf .venv-flower
-	.venv/bin/uv venv --quiet --python $$(.venv/bin/python -c "import sys; print(sys.executable)") .venv-flower
-	.venv/bin/uv pip install --quiet --python $(FLOWER_PY) -r benchmarks/flower-requirements.txt
+	.venv/bin/uv venv --quiet --python $(PY) .venv-flower
+	.venv/bin/uv pip install --quiet --python $(FLOWER_PY) -r benchmarks/flower-requirements.lock
 	touch $@
 
 clean-demo:

@@ -50,7 +50,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     with tff_worker(base.runtime):
         for aggregator in AGGREGATORS:
             config = dataclasses.replace(base, aggregator=aggregator)
-            seconds = timed_rounds(config, model_fn, datasets, args.rounds)
+            seconds, _ = timed_rounds(config, model_fn, datasets, args.rounds)
             steady[aggregator] = statistics.median(seconds[STEADY_FROM_ROUND - 1:])
             print(f"{aggregator:>18}: {steady[aggregator]:.2f} s per steady round "
                   f"(first round {seconds[0]:.1f} s)", flush=True)

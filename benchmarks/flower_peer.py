@@ -14,7 +14,7 @@ Flower's FedAdam at the trainer's server learning rate. Two Ray actors of one CP
 clients in parallel, as the TFF worker trains two at once. As in Flower's own simulation
 examples, `client_fn` makes a `NumPyClient` per call; the Keras model is built once per
 actor and reused (building it in every call would time Keras, not Flower). Unlike the
-trainer, the server clips nothing (no robust aggregation); that costs little time.
+trainer, the server clips nothing (no robust aggregation).
 
 Prints the first round, the steady round (median of the rounds after the first), the central
 Keras epoch on each round's examples (median), and the median per-round ratio, the figures
@@ -29,8 +29,6 @@ import statistics
 import time
 from collections.abc import Sequence
 from pathlib import Path
-
-import numpy as np
 
 from federated.training.config import TrainConfig
 
@@ -57,7 +55,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     from tqdm import tqdm
 
     from benchmarks.flower_client import ClientSetup, client_fn_for
-    from benchmarks.generated_clients import generated_clients
+    from benchmarks.generated_clients import central_epoch, generated_clients
     from federated.simulation.sampling import sample_clients
 
     config = dataclasses.replace(TrainConfig(), local_epochs=1,
@@ -123,15 +121,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         ray.shutdown()
 
     model = setup.compiled_model()
-    central = []
-    for round_number in tqdm(range(1, args.rounds + 1), desc="central epochs"):
-        clients = round_clients(round_number)
-        inputs = np.concatenate([examples[c][0] for c in clients])
-        targets = np.concatenate([examples[c][1] for c in clients])
-        started = time.perf_counter()
-        model.fit(inputs, targets, batch_size=config.batch_size, epochs=1, shuffle=False,
-                  verbose=0)
-        central.append(time.perf_counter() - started)
+    central = [central_epoch(model, examples, round_clients(round_number),
+                             batch_size=config.batch_size)[0]
+               for round_number in tqdm(range(1, args.rounds + 1), desc="central epochs")]
 
     steady = statistics.median(round_seconds[1:])
     ratios = [federated / epoch for federated, epoch in zip(round_seconds[1:], central[1:])]

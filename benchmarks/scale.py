@@ -36,7 +36,6 @@ def main(argv: Sequence[str] | None = None) -> None:
     from benchmarks.generated_clients import generated_clients, timed_rounds
     from federated.learning.processes import make_model_fn
     from federated.learning.worker import tff_worker
-    from federated.simulation.sampling import sample_clients
 
     base = TrainConfig()
     population = generated_clients(args.users, base)
@@ -51,10 +50,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     with tff_worker(base.runtime):
         for cohort in cohorts:
             config = dataclasses.replace(base, clients_per_round=cohort)
-            seconds = timed_rounds(config, model_fn, datasets, args.rounds + 1)
-            examples = [sum(len(population.examples[client][1]) for client in sample_clients(
-                list(datasets), count=cohort, seed=config.seed, round_number=round_number))
-                for round_number in range(2, args.rounds + 2)]
+            seconds, sampled = timed_rounds(config, model_fn, datasets, args.rounds + 1)
+            examples = [sum(len(population.examples[client][1]) for client in clients)
+                        for clients in sampled[1:]]
             steady = statistics.median(seconds[1:])
             per_example = statistics.median(1000 * s / n for s, n in zip(seconds[1:], examples))
             print(f"{cohort:13d}  {steady:7.2f}  {steady / cohort:8.3f}  "
