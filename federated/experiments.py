@@ -13,8 +13,8 @@ Suites:
               a round; 100 rounds of 3 local epochs: the same examples as the demo's 300
               rounds of 1, at a third of the rounds)
   privacy     user-level DP with 100 clients a round, for a population where the noise is
-              meaningful (10,000 users): no DP, DP-FedAvg at noise multipliers 0.5, 1 and
-              2, and DP-FTRL (tree) at 1
+              meaningful (10,000 users): no DP, DP-FedAvg at noise multipliers 0.05, 0.1,
+              0.2, 0.5, 1 and 2, and DP-FTRL (tree) at 1
   recipe      the protocol that chooses the trainer's settings, the same for every data set:
               the defaults against each alternative, all scored on validation users
               (--validation: the held-out users are never scored; docs/tuning.md)
@@ -87,6 +87,11 @@ SUITES = {
             "dp-z1": ("--dp-noise-multiplier", "1"),
             "dp-z2": ("--dp-noise-multiplier", "2"),
             "dp-tree-z1": ("--dp-noise-multiplier", "1", "--dp-mechanism", "tree"),
+            # The noise on the mean of 100 clients that larger cohorts have at epsilon 10
+            # (`python -m federated.privacy.cohorts`): 500, 1,000 and 2,000 of 90,000 users.
+            "dp-z0.2": ("--dp-noise-multiplier", "0.2"),
+            "dp-z0.1": ("--dp-noise-multiplier", "0.1"),
+            "dp-z0.05": ("--dp-noise-multiplier", "0.05"),
         }),
     "recipe": Suite(
         common=("--validation", "--eval-every", "20"),

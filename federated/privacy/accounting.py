@@ -20,6 +20,7 @@ z * C is added to the sum. The event must match how clients were sampled:
 
 from __future__ import annotations
 
+import math
 from importlib import metadata
 from typing import Any
 
@@ -74,6 +75,29 @@ def epsilon(*, sampling: str, noise_multiplier: float, users: int, clients_per_r
     accountant = RdpAccountant(neighboring_relation=relation)
     accountant.compose(event)
     return float(accountant.get_epsilon(delta))
+
+
+def noise_for_epsilon(target: float, *, sampling: str, users: int, clients_per_round: int,
+                      rounds: int, delta: float, rel_tol: float = 1e-3) -> float:
+    """The noise multiplier whose epsilon after `rounds` rounds is `target`, to `rel_tol`
+    (rounded up: its epsilon is at most `target`). Epsilon falls as the noise rises, so the
+    answer is bracketed by doubling and then bisected in log space."""
+    if target <= 0:
+        raise ValueError(f"target epsilon must be > 0, got {target}")
+
+    def spends(noise: float) -> float:
+        return epsilon(sampling=sampling, noise_multiplier=noise, users=users,
+                       clients_per_round=clients_per_round, rounds=rounds, delta=delta)
+
+    low, high = 0.5, 1.0
+    while spends(high) > target:
+        low, high = high, 2 * high
+    while spends(low) <= target:
+        low, high = low / 2, low
+    while high / low > 1 + rel_tol:
+        middle = math.sqrt(low * high)
+        low, high = (middle, high) if spends(middle) > target else (low, middle)
+    return high
 
 
 def privacy_spent(privacy: PrivacyConfig, *, users: int, clients_per_round: int,
