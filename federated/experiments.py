@@ -14,7 +14,8 @@ Suites:
               rounds of 1, at a third of the rounds)
   privacy     user-level DP with 100 clients a round, for a population where the noise is
               meaningful (10,000 users): no DP, DP-FedAvg at noise multipliers 0.05, 0.1,
-              0.2, 0.5, 1 and 2, and DP-FTRL (tree) at 1
+              0.2, 0.5, 1 and 2, DP-FTRL (tree) at 1, and DP-FedAvg at 0.2 with 200
+              clients a round (the check of `python -m federated.privacy_at_scale`)
   recipe      the protocol that chooses the trainer's settings, the same for every data set:
               the defaults against each alternative, all scored on validation users
               (--validation: the held-out users are never scored; docs/tuning.md)
@@ -92,6 +93,9 @@ SUITES = {
             "dp-z0.2": ("--dp-noise-multiplier", "0.2"),
             "dp-z0.1": ("--dp-noise-multiplier", "0.1"),
             "dp-z0.05": ("--dp-noise-multiplier", "0.05"),
+            # The estimate's check: twice the clients and twice the noise on their sum put the
+            # same noise on the mean as dp-z0.1.
+            "dp-z0.2-200-clients": ("--dp-noise-multiplier", "0.2", "--clients-per-round", "200"),
         }),
     "recipe": Suite(
         common=("--validation", "--eval-every", "20"),
