@@ -4,8 +4,8 @@ suggestions' triggering), and their reports.
 Layers, top to bottom; a package imports only the ones below it (`make lint` checks this with
 import-linter, contracts in `.importlinter`):
 
-- `train`, `train_queries`, `experiments`: the command lines; the only modules that read
-  arguments.
+- `train`, `train_queries`, `worker`, `experiments`, `privacy_at_scale`: the command lines; the
+  only modules that read arguments.
 - `command_line`: the flags both trainers share, and the typed options they become.
 - `report`: `python -m federated.report`: a finished run against its baselines.
 - `training`: one run: its directory, configuration, workspace, round loop, summary.
