@@ -1,7 +1,7 @@
 """Federated rounds against central training on the same examples, over a whole run.
 
     python -m benchmarks.round_vs_central [--users 1000] [--rounds 300] [--clients-per-round 20]
-                                          [--compare-runtime]
+                                          [--restart-worker-every 100] [--compare-runtime]
 
 Trains the default model two ways on identical examples: `--rounds` federated rounds (TFF, one
 local epoch over all examples of the round's sampled clients, the default runtime settings),
@@ -11,7 +11,9 @@ in their examples (a heavy user makes a long round), so every round is compared 
 central epoch. Prints the ratio round / central epoch over the whole run and by stretch of
 rounds, as the median of the rounds' ratios and as the ratio of their sums; the first round
 against the steady rounds; and the memory of the trainer plus its TFF worker at round 10,
-every 50 rounds, and the last. `--compare-runtime` also times a few worker settings.
+every 50 rounds, and the last. The TFF worker is replaced by a fresh one as the trainer
+replaces it (`--restart-worker-every`, 0: never), and the round after which that happens pays
+for it. `--compare-runtime` also times a few worker settings.
 Goals (2 cores): steady round / central epoch <= 1.1 (both figures are printed: the median
 of rounds weighs short rounds' fixed cost, the sums weigh time), first round <= 2 x steady
 round, memory at round 300 <= 1.1 x memory at round 10.
@@ -49,6 +51,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--users", type=int, default=1000)
     parser.add_argument("--rounds", type=int, default=300)
     parser.add_argument("--clients-per-round", type=int, default=20)
+    parser.add_argument("--restart-worker-every", type=int,
+                        default=RuntimeConfig().restart_worker_every,
+                        help="rounds between fresh TFF workers, as the trainer's flag; 0: never "
+                             "(default %(default)s)")
     parser.add_argument("--compare-runtime", action="store_true",
                         help="also time 12 rounds under several worker settings")
     args = parser.parse_args(argv)
@@ -82,20 +88,23 @@ def main(argv: Sequence[str] | None = None) -> None:
     def run_rounds(runtime: RuntimeConfig, rounds: int,
                    memory_at: Sequence[int] = ()) -> tuple[list[float], dict]:
         seconds, memory = [], {}
-        with tff_worker(runtime) as worker:
+        with tff_worker(runtime) as workers:
             state = process.initialize()
             for round_number in tqdm(range(1, rounds + 1), desc="federated rounds"):
                 started = time.perf_counter()
                 state = process.next(state, [datasets[c] for c in
                                              round_clients(round_number)]).state
-                seconds.append(time.perf_counter() - started)
                 if round_number in memory_at:
-                    memory[round_number] = (rss_mib(os.getpid()), rss_mib(worker.pid))
+                    memory[round_number] = (rss_mib(os.getpid()), rss_mib(workers.process.pid))
+                if round_number < rounds:  # As the trainer does; the round pays for it.
+                    workers.after_round(round_number)
+                seconds.append(time.perf_counter() - started)
         return seconds, memory
 
     print(f"{len(datasets)} training clients, {args.clients_per_round} per round, "
           f"vocabulary {vocab.size}, model {model_config}")
-    seconds, memory = run_rounds(RuntimeConfig(), args.rounds, memory_at=[
+    runtime = RuntimeConfig(restart_worker_every=args.restart_worker_every)
+    seconds, memory = run_rounds(runtime, args.rounds, memory_at=[
         10, *range(50, args.rounds, 50), args.rounds])
 
     # Central training, eager Keras, after TFF has traced its graphs (the other order breaks

@@ -124,6 +124,12 @@ def add_runtime_options(parser: argparse.ArgumentParser, runtime: RuntimeConfig)
                             "(started with `python -m federated.worker --port PORT`, README: "
                             "Running on several machines) instead of one worker started here; "
                             "may change on --resume")
+    group.add_argument("--restart-worker-every", type=int, metavar="ROUNDS",
+                       default=runtime.restart_worker_every,
+                       help="replace the worker started here by a fresh one after every ROUNDS "
+                            "rounds: TFF's worker grows over a long run, and a restart costs "
+                            "about one first round; 0: never; workers of --workers are "
+                            "restarted by their own command (default %(default)s)")
     add_worker_options(group, runtime)
 
 
@@ -163,7 +169,8 @@ def runtime_config(args: argparse.Namespace) -> RuntimeConfig:
     return RuntimeConfig(max_concurrent_calls=args.max_concurrent_clients,
                          intra_op_threads=args.intra_op_threads,
                          inter_op_threads=args.inter_op_threads,
-                         workers=tuple(args.workers.split(",")) if args.workers else ())
+                         workers=tuple(args.workers.split(",")) if args.workers else (),
+                         restart_worker_every=args.restart_worker_every)
 
 
 def privacy_config(args: argparse.Namespace, *,

@@ -46,6 +46,7 @@ FLAGS: dict[str, str] = {
     "runtime.intra_op_threads": "--intra-op-threads",
     "runtime.inter_op_threads": "--inter-op-threads",
     "runtime.workers": "--workers",
+    "runtime.restart_worker_every": "--restart-worker-every",
     "privacy.secure_aggregation": "--secure-aggregation",
     "privacy.dp_noise_multiplier": "--dp-noise-multiplier",
     "privacy.dp_mechanism": "--dp-mechanism",

@@ -58,6 +58,8 @@ class RuntimeConfig:
         workers: "HOST:PORT" of running workers (`python -m federated.worker`) that share
             each round's clients; empty: one worker started here, on the three settings
             above (a remote worker has its own, from its command line).
+        restart_worker_every: rounds after which the worker started here is replaced by a
+            fresh one (TFF's worker grows over a run); 0: never. Ignored with `workers`.
     """
 
     max_concurrent_calls: int = 2
@@ -65,12 +67,16 @@ class RuntimeConfig:
     inter_op_threads: int = 0
     startup_seconds: float = 120.0
     workers: tuple[str, ...] = field(default=())
+    restart_worker_every: int = 100
 
     def __post_init__(self):
         # A saved config reads the addresses back as a JSON list.
         object.__setattr__(self, "workers", tuple(self.workers))
         for address in self.workers:
             worker_address(address)
+        if self.restart_worker_every < 0:
+            raise ValueError(f"{flag('runtime.restart_worker_every')} must be >= 0 (0: never), "
+                             f"got {self.restart_worker_every}")
         if len(set(self.workers)) != len(self.workers):
             raise ValueError(f"{flag('runtime.workers')} names a worker twice: "
                              f"{','.join(self.workers)}")

@@ -203,9 +203,60 @@ class _MergeableContext(tff.framework.MergeableCompExecutionContext):
             tff.structure.from_container(result, recursive=True), comp.type_signature.result)
 
 
+class Workers:
+    """The TFF workers of a `tff_worker` block, installed as TFF's execution context.
+
+    `process` is the worker started here (None when the workers run elsewhere). TFF's worker
+    grows over a long run (TFF #4590), so `restart()` replaces the one started here with a
+    fresh one between computations: the trainer's state lives in Python, so the next
+    computation continues exactly, after the new worker has loaded it once.
+    """
+
+    def __init__(self, config: RuntimeConfig, log_path: Path | None) -> None:
+        self._config = config
+        self._log_path = log_path
+        self._current = contextlib.ExitStack()
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        """Connects to the running workers, or starts one here, and installs their context."""
+        with contextlib.ExitStack() as stack:
+            if self._config.workers:
+                self.process = None
+                connections = [stack.enter_context(connect(address, ANSWER_SECONDS))
+                               for address in self._config.workers]
+            else:
+                self.process, port = start_worker(self._config, self._log_path)
+                stack.callback(stop_worker, self.process)
+                connections = [stack.enter_context(connect(
+                    f"localhost:{port}", self._config.startup_seconds, self.process,
+                    self._log_path))]
+            stack.enter_context(
+                tff.framework.get_context_stack().install(_execution_context(connections)))
+            self._current = stack.pop_all()
+
+    def stop(self) -> None:
+        """Restores TFF's previous context and stops the worker started here."""
+        self._current.close()
+
+    def restart(self) -> None:
+        """A fresh worker in place of the one started here (running workers stay as they are:
+        their own command restarts them)."""
+        if self._config.workers:
+            raise ValueError("only a worker started here can be restarted")
+        self.stop()
+        self.start()
+
+    def after_round(self, round_number: int) -> None:
+        """Restarts the worker started here after every `restart_worker_every` rounds."""
+        every = self._config.restart_worker_every
+        if every and not self._config.workers and round_number % every == 0:
+            self.restart()
+
+
 @contextlib.contextmanager
 def tff_worker(config: RuntimeConfig = RuntimeConfig(),  # noqa: B008 (frozen, immutable)
-               *, log_path: Path | None = None) -> Iterator[subprocess.Popen | None]:
+               *, log_path: Path | None = None) -> Iterator[Workers]:
     """Runs TFF computations on TFF workers for the duration of the `with` block.
 
     The workers are `config.workers`, or else a fresh one started here. Installs an execution
@@ -219,17 +270,12 @@ def tff_worker(config: RuntimeConfig = RuntimeConfig(),  # noqa: B008 (frozen, i
             during a computation (the computation fails).
 
     Yields:
-        The worker process started here (for tests and diagnostics), or None.
+        The workers (`Workers`: the process started here, for tests and diagnostics, and
+        its restart).
     """
-    with contextlib.ExitStack() as stack:
-        if config.workers:
-            process = None
-            connections = [stack.enter_context(connect(address, ANSWER_SECONDS))
-                           for address in config.workers]
-        else:
-            process, port = start_worker(config, log_path)
-            stack.callback(stop_worker, process)
-            connections = [stack.enter_context(connect(
-                f"localhost:{port}", config.startup_seconds, process, log_path))]
-        with tff.framework.get_context_stack().install(_execution_context(connections)):
-            yield process
+    workers = Workers(config, log_path)
+    workers.start()
+    try:
+        yield workers
+    finally:
+        workers.stop()

@@ -82,7 +82,7 @@ def train_queries(workspace: QueryWorkspace) -> dict[str, Any]:
         eligible=None if workspace.availability is None else workspace.availability.eligible,
         priority=[device for device in workspace.device_clients if device in datasets],
         priority_round=workspace.resume_round + 1)
-    with tff_worker(config.runtime, log_path=files.worker_log):
+    with tff_worker(config.runtime, log_path=files.worker_log) as workers:
         # The initial state depends only on the run's training labels (weights start at 0).
         state = process.initialize()
         history: list[QueryRoundMetrics] = []
@@ -94,7 +94,8 @@ def train_queries(workspace: QueryWorkspace) -> dict[str, Any]:
         state, history, final_eval = run_rounds(
             process, datasets.in_round, planner, evaluate,
             Schedule(rounds=config.rounds, eval_every=config.eval_every), files,
-            state=state, history=history, recorder=QueryRecorder())
+            state=state, history=history, recorder=QueryRecorder(),
+            after_round=workers.after_round)
         final_eval = final_eval or evaluate(state, True)
         trainable = process.get_model_weights(state).trainable
 

@@ -102,6 +102,7 @@ def run_rounds(
     state: Any,
     history: list[Any],
     recorder: RoundRecorder = NextWordRecorder(),  # noqa: B008 (frozen, immutable)
+    after_round: Callable[[int], None] = lambda _round_number: None,
 ) -> tuple[Any, list[Any], Any]:
     """Runs rounds `len(history) + 1 .. schedule.rounds`, checkpointing after each.
 
@@ -115,6 +116,8 @@ def run_rounds(
         run_dir: where metrics.csv and the checkpoints go.
         history: the rows of the rounds before (`recorder`'s rows).
         recorder: turns each round into its metrics.csv row (default: the next-word run's).
+        after_round: called with each round's number once it is saved, but the last's
+            (`Workers.after_round`: a fresh TFF worker now and then).
 
     Returns:
         The final state, the full history, and the evaluation after the last round (None
@@ -154,6 +157,8 @@ def run_rounds(
             bar.set_postfix(recorder.progress(history))
             if interrupted():  # Ctrl-C came during the round, which is now saved.
                 raise KeyboardInterrupt
+            if round_number < schedule.rounds:
+                after_round(round_number)
     return state, history, final_eval
 
 

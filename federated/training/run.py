@@ -78,7 +78,7 @@ def train(workspace: Workspace) -> dict[str, Any]:
     evaluate = Evaluator(training, build_evaluation_process(model_fn),
                          list(eval_datasets.values()),
                          [eval_datasets[user] for user in periodic])
-    with tff_worker(config.runtime, log_path=files.worker_log):
+    with tff_worker(config.runtime, log_path=files.worker_log) as workers:
         # Initial weights come from an eager Keras model, not from TFF's traced one: they
         # then depend only on the seed (or the init export), never on what the process did
         # before, so a resumed run and an uninterrupted run start from identical weights.
@@ -99,7 +99,8 @@ def train(workspace: Workspace) -> dict[str, Any]:
         state, history, final_eval = run_rounds(
             training, client_dataset, _round_planner(workspace, list(client_datasets)),
             evaluate, Schedule(rounds=config.rounds, eval_every=config.eval_every), files,
-            state=state, history=history, recorder=NextWordRecorder(malicious))
+            state=state, history=history, recorder=NextWordRecorder(malicious),
+            after_round=workers.after_round)
         final_eval = final_eval or evaluate(state, True)
         model_weights = training.get_model_weights(state)
 

@@ -214,6 +214,12 @@ def test_a_worker_named_twice_is_refused(capsys, histories, tmp_path):
     assert message == "--workers names a worker twice: a:8001,a:8001"
 
 
+def test_a_negative_worker_restart_interval_is_refused(capsys, histories, tmp_path):
+    message = refusal(capsys, "--data", str(histories), "--out", str(tmp_path / "run"),
+                      "--restart-worker-every", "-1")
+    assert message == "--restart-worker-every must be >= 0 (0: never), got -1"
+
+
 def test_workers_are_saved_with_the_run_and_may_change_on_resume(histories, tmp_path):
     args = build_parser().parse_args(["--data", str(histories), "--out", str(tmp_path / "run"),
                                       "--workers", "10.0.0.2:8001,[::1]:8002"])

@@ -23,6 +23,7 @@ from data.synthetic.simulator import generate_records
 
 pytest.importorskip("tensorflow_federated")
 
+from federated.learning import worker as worker_module  # noqa: E402
 from federated.train import main  # noqa: E402
 from federated.training.round_loop import interrupts_between_rounds  # noqa: E402
 from model.export import VOCAB_FILE, read_export_info  # noqa: E402
@@ -116,6 +117,28 @@ def test_a_sampled_evaluation_changes_no_training_and_the_last_round_scores_ever
     assert [sampled[0][k] for k in eval_columns] != [full[0][k] for k in eval_columns]
     assert sampled[1] == full[1]
     assert comparable(sampled_summary) == comparable(full_summary)
+
+
+def test_a_fresh_worker_after_every_round_changes_nothing(histories, straight_run, tmp_path,
+                                                          monkeypatch):
+    straight_dir, straight_summary = straight_run
+    started = []  # The real workers, counted as they start.
+    real_start = worker_module.start_worker
+
+    def counted_start(*args, **kwargs):
+        started.append(real_start(*args, **kwargs))
+        return started[-1]
+
+    monkeypatch.setattr(worker_module, "start_worker", counted_start)
+
+    restarted = train(histories, tmp_path / "run", "--rounds", "4", "--restart-worker-every", "1")
+
+    assert comparable(restarted) == comparable(straight_summary)
+    assert metrics_without_timing(tmp_path / "run") == metrics_without_timing(straight_dir)
+    # The first worker, and a fresh one after each round but the last; all stopped.
+    assert len({process.pid for process, _ in started}) == 4
+    assert all(process.poll() is not None for process, _ in started)
+    assert worker_pids(parent=os.getpid()) == []
 
 
 def test_no_worker_outlives_an_in_process_run(straight_run):
