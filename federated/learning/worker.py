@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import gc
 import os
 import signal
 import subprocess
@@ -245,6 +246,7 @@ class Workers:
         if self._config.workers:
             raise ValueError("only a worker started here can be restarted")
         self.stop()
+        gc.collect()  # The old context's executors and compiled computations hold cycles.
         self.start()
 
     def after_round(self, round_number: int) -> None:
