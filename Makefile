@@ -91,10 +91,11 @@ report: setup
 # Privacy, attacks and defences, dropout, compression: two suites of runs, each reported
 # against its benign run (runs/experiments/*/benign/report/index.html), then what cohorts of
 # 100-2,000 of 90,000 users would keep of the recall at epsilon 10 (federated.privacy_at_scale).
-# About 5 hours on 2 cores; run it again to continue after a stop. Robustness: demo data and settings.
+# About 5 hours on 2 cores; run it again to continue after a stop.
+# Robustness: demo data and settings.
 # Privacy: DP at 10,000 users, 100 clients a round, so that the noise is meaningful. Its data is
 # generated once and kept across SIMULATION versions (the suites' documented figures were
-# measured on the first): delete it to generate it again.
+# measured on the first, the privacy-at-scale runs on the second): delete it to generate it again.
 EXPERIMENTS_DIR := runs/experiments
 PRIVACY_DATA := $(EXPERIMENTS_DIR)/privacy-histories.jsonl
 PRIVACY_USERS ?= 10000

@@ -128,8 +128,9 @@ def add_runtime_options(parser: argparse.ArgumentParser, runtime: RuntimeConfig)
                        default=runtime.restart_worker_every,
                        help="replace the worker started here by a fresh one after every ROUNDS "
                             "rounds: TFF's worker grows over a long run, and a restart costs "
-                            "about one first round; 0: never; workers of --workers are "
-                            "restarted by their own command (default %(default)s)")
+                            "about one first round; 0: never; never restarts the workers of "
+                            "--workers: restart those by hand between runs "
+                            "(default %(default)s)")
     add_worker_options(group, runtime)
 
 

@@ -89,7 +89,7 @@ SUITES = {
             "dp-z2": ("--dp-noise-multiplier", "2"),
             "dp-tree-z1": ("--dp-noise-multiplier", "1", "--dp-mechanism", "tree"),
             # The noise on the mean of 100 clients that larger cohorts have at epsilon 10
-            # (`python -m federated.privacy.cohorts`): 500, 1,000 and 2,000 of 90,000 users.
+            # (`python -m federated.privacy_at_scale`): 500, 1,000 and 2,000 of 90,000 users.
             "dp-z0.2": ("--dp-noise-multiplier", "0.2"),
             "dp-z0.1": ("--dp-noise-multiplier", "0.1"),
             "dp-z0.05": ("--dp-noise-multiplier", "0.05"),

@@ -23,7 +23,12 @@ from pathlib import Path
 
 from federated.privacy.cohorts import CohortRow, cohort_curve
 from federated.privacy.options import PrivacyConfig
-from federated.report.comparisons import CompletedRun, check_comparable, read_completed_run
+from federated.report.comparisons import (
+    CompletedRun,
+    check_comparable,
+    config_changes,
+    read_completed_run,
+)
 
 
 def _cohorts(text: str) -> list[int]:
@@ -73,6 +78,14 @@ def measured_points(runs: Sequence[CompletedRun]) -> tuple[CompletedRun, list[Co
         if mine != theirs:
             raise ValueError(f"{run.name}: {theirs[0]} clients a round for {theirs[1]} rounds, "
                              f"the run without DP {mine[0]} for {mine[1]}")
+        others = {name: value for name, value in config_changes(reference.config, run.config)
+                  .items() if name != "dp_noise_multiplier"}
+        if others:
+            raise ValueError(f"{run.name}: changes more than the noise multiplier: "
+                             + ", ".join(f"{name} {value}" for name, value in others.items()))
+    noises = [run.config.privacy.dp_noise_multiplier for run in private]
+    if len(set(noises)) != len(noises):
+        raise ValueError(f"two DP runs share a noise multiplier: {sorted(noises)}")
     return reference, private
 
 
@@ -93,6 +106,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.users < 1 or args.epsilon <= 0:
         print("error: --users and --epsilon must be positive", file=sys.stderr)
+        return 2
+    if max(args.cohorts) > args.users or not 0 < (args.delta or 0.5) < 1:
+        print("error: a cohort must not exceed --users, and --delta must be between 0 and 1",
+              file=sys.stderr)
         return 2
     try:
         reference, private = measured_points([read_completed_run(path) for path in args.runs])

@@ -59,7 +59,8 @@ class RuntimeConfig:
             each round's clients; empty: one worker started here, on the three settings
             above (a remote worker has its own, from its command line).
         restart_worker_every: rounds after which the worker started here is replaced by a
-            fresh one (TFF's worker grows over a run); 0: never. Ignored with `workers`.
+            fresh one (TFF's worker grows over a run); 0: never. Ignored with `workers`
+            (they are restarted by hand).
     """
 
     max_concurrent_calls: int = 2

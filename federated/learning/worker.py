@@ -241,16 +241,19 @@ class Workers:
         self._current.close()
 
     def restart(self) -> None:
-        """A fresh worker in place of the one started here (running workers stay as they are:
-        their own command restarts them)."""
+        """A fresh worker in place of the one started here (ValueError with running workers:
+        only their owner can restart them)."""
         if self._config.workers:
             raise ValueError("only a worker started here can be restarted")
         self.stop()
-        gc.collect()  # The old context's executors and compiled computations hold cycles.
+        # Frees the old context's executors and compiled computations, which hold cycles (its
+        # event-loop thread stays: one idle thread per restart).
+        gc.collect()
         self.start()
 
     def after_round(self, round_number: int) -> None:
-        """Restarts the worker started here after every `restart_worker_every` rounds."""
+        """Restarts the worker started here after every `restart_worker_every` rounds (running
+        workers are left as they are)."""
         every = self._config.restart_worker_every
         if every and not self._config.workers and round_number % every == 0:
             self.restart()

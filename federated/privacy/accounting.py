@@ -82,8 +82,8 @@ def noise_for_epsilon(target: float, *, sampling: str, users: int, clients_per_r
     """The noise multiplier whose epsilon after `rounds` rounds is `target`, to `rel_tol`
     (rounded up: its epsilon is at most `target`). Epsilon falls as the noise rises, so the
     answer is bracketed by doubling and then bisected in log space."""
-    if target <= 0:
-        raise ValueError(f"target epsilon must be > 0, got {target}")
+    if target <= 0 or rounds < 1:
+        raise ValueError(f"target epsilon and rounds must be > 0, got {target} and {rounds}")
 
     def spends(noise: float) -> float:
         return epsilon(sampling=sampling, noise_multiplier=noise, users=users,

@@ -159,6 +159,8 @@ def run_rounds(
                 raise KeyboardInterrupt
             if round_number < schedule.rounds:
                 after_round(round_number)
+                if interrupted():  # Ctrl-C came during `after_round`.
+                    raise KeyboardInterrupt
     return state, history, final_eval
 
 

@@ -22,11 +22,11 @@ BASE = TrainConfig(rounds=3, clients_per_round=20, seed=1)
 
 
 def finished_run(path: Path, top1: float, noise: Optional[float] = None, *,
-                 clients: int = 20, mechanism: Optional[str] = None) -> Path:
+                 clients: int = 20, mechanism: Optional[str] = None, **changes) -> Path:
     """A run directory as the trainer leaves it, with only what the command reads."""
     privacy = PrivacyConfig() if noise is None else PrivacyConfig(
         dp_noise_multiplier=noise, dp_mechanism=mechanism)
-    config = dataclasses.replace(BASE, clients_per_round=clients, privacy=privacy)
+    config = dataclasses.replace(BASE, clients_per_round=clients, privacy=privacy, **changes)
     files = RunDir(path)
     path.mkdir()
     files.config.write_text(run_config_json(config.to_dict(), path, "abc"))
@@ -72,6 +72,10 @@ def test_prints_each_cohorts_noise_and_recall_against_the_run_without_dp(runs, c
     (lambda tmp: finished_run(tmp / "tree", 0.3, 0.5, mechanism="tree"),
      "holds for DP-FedAvg \\(adaptive\\) only"),
     (lambda tmp: finished_run(tmp / "benign-2", 0.5), "exactly one run without DP"),
+    (lambda tmp: finished_run(tmp / "epochs", 0.3, 0.5, local_epochs=3),
+     "epochs: changes more than the noise multiplier: local_epochs 3"),
+    (lambda tmp: finished_run(tmp / "again", 0.3, 0.1),
+     "two DP runs share a noise multiplier: \\[0.1, 0.1, 1.0\\]"),
 ])
 def test_runs_that_cannot_be_compared_are_refused_in_one_line(runs, tmp_path, capsys, change,
                                                                message):
@@ -82,6 +86,11 @@ def test_runs_that_cannot_be_compared_are_refused_in_one_line(runs, tmp_path, ca
     assert re.search(message, err)
 
 
+def test_a_cohort_beyond_the_population_is_refused(runs, capsys):
+    assert main([*map(str, runs), "--users", "100", "--cohorts", "20,200"]) == 2
+    assert "a cohort must not exceed --users" in capsys.readouterr().err
+
+
 def test_a_missing_run_is_refused(tmp_path, capsys):
-    assert main([str(tmp_path / "nothing"), "--users", "10"]) == 2
+    assert main([str(tmp_path / "nothing"), "--users", "10000"]) == 2
     assert "not a finished training run" in capsys.readouterr().err

@@ -31,6 +31,8 @@ def test_noise_for_epsilon_brackets_targets_far_from_its_start():
     assert epsilon(noise_multiplier=strict, **kwargs) == pytest.approx(0.05, rel=0.01)
     with pytest.raises(ValueError, match="must be > 0"):
         noise_for_epsilon(0, **kwargs)
+    with pytest.raises(ValueError, match="must be > 0"):
+        noise_for_epsilon(1.0, **{**kwargs, "rounds": 0})
 
 
 def test_top1_is_interpolated_in_log_noise_between_measured_runs_only():
@@ -63,3 +65,4 @@ def test_larger_cohorts_at_one_epsilon_put_less_noise_on_the_mean():
     assert rows[0].top1 == interpolate_top1(measured, noises[0])
     assert [row.top1 is None for row in rows] == [interpolate_top1(measured, n) is None
                                                   for n in noises]
+    assert any(row.top1 is not None for row in rows)
