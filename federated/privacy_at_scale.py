@@ -107,7 +107,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.users < 1 or args.epsilon <= 0:
         print("error: --users and --epsilon must be positive", file=sys.stderr)
         return 2
-    if max(args.cohorts) > args.users or not 0 < (args.delta or 0.5) < 1:
+    if max(args.cohorts) > args.users or (args.delta is not None and not 0 < args.delta < 1):
         print("error: a cohort must not exceed --users, and --delta must be between 0 and 1",
               file=sys.stderr)
         return 2

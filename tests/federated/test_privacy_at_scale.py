@@ -86,9 +86,14 @@ def test_runs_that_cannot_be_compared_are_refused_in_one_line(runs, tmp_path, ca
     assert re.search(message, err)
 
 
-def test_a_cohort_beyond_the_population_is_refused(runs, capsys):
-    assert main([*map(str, runs), "--users", "100", "--cohorts", "20,200"]) == 2
-    assert "a cohort must not exceed --users" in capsys.readouterr().err
+@pytest.mark.parametrize("arguments", [["--users", "100", "--cohorts", "20,200"],
+                                       ["--users", "1000", "--delta", "0"],
+                                       ["--users", "1000", "--delta", "1"]])
+def test_a_cohort_beyond_the_population_or_a_delta_outside_0_1_is_refused(runs, capsys,
+                                                                         arguments):
+    assert main([*map(str, runs), *arguments]) == 2
+    assert "a cohort must not exceed --users, and --delta must be between 0 and 1" in (
+        capsys.readouterr().err)
 
 
 def test_a_missing_run_is_refused(tmp_path, capsys):
