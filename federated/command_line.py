@@ -127,9 +127,10 @@ def add_runtime_options(parser: argparse.ArgumentParser, runtime: RuntimeConfig)
     group.add_argument("--restart-worker-every", type=int, metavar="ROUNDS",
                        default=runtime.restart_worker_every,
                        help="replace the worker started here by a fresh one after every ROUNDS "
-                            "rounds: TFF's worker grows over a long run, and a restart costs "
-                            "about one first round; 0: never; never restarts the workers of "
-                            "--workers: restart those by hand between runs "
+                            "rounds: TFF's worker grows over a long run, and a fresh worker "
+                            "traces the computations again, as in a first round; 0: never; "
+                            "never restarts the workers of --workers: restart those by hand "
+                            "between runs "
                             "(default %(default)s)")
     add_worker_options(group, runtime)
 
