@@ -8,9 +8,10 @@ among them, then "Personalize"; the seconds until its personal model serves are 
 measures `POST /api/suggest` with one client on the global model (no device cookie) and one on
 the device's personal model (its TFLite model and word cache), their requests alternating
 (p50/p99 of each), the throughput of several concurrent clients (global model), and in this
-process the model call alone (`Suggester.suggest`, TFLite; and the personal model's, with its
-word cache mixed in) against Keras `model.predict` on the same contexts. Every text is a
-keystroke of a typed sentence.
+process the model call alone (`Suggester.suggest` as served: TFLite, interpolated with the
+export's n-gram when it has one; the same network alone, for the n-gram's cost; and the
+personal model's, with its word cache mixed in) against Keras `model.predict` on the same
+contexts. Every text is a keystroke of a typed sentence.
 Goals: p99 <= 15 ms with one client, on either model; >= 200 suggestions/s.
 """
 
@@ -164,28 +165,32 @@ def throughput(port: int, texts: Sequence[str], clients: int, per_client: int) -
 
 
 def model_timings(model: Path, device_dir: Path, texts: Sequence[str], count: int,
-                  predict_count: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Times `Suggester.suggest` (TFLite) and the device's personal model as served (its TFLite
-    model with its word cache mixed in), alternating, both without the context cache; then
+                  predict_count: int) -> dict[str, np.ndarray]:
+    """Times `Suggester.suggest` as served (TFLite, interpolated with the export's n-gram when
+    it has one), the same network alone, and the device's personal model as served (its TFLite
+    model with its word cache mixed in), alternating, all without the context cache; then
     Keras `model.predict` on the same contexts."""
     from keyboard_app.personal import PersonalSuggester
-    from model.export import read_export_info
+    from model.export import VOCAB_FILE, read_export_info
     from model.keras_io import load_keras_model
     from model.personal_export import load_word_cache, read_personal_export
     from model.sequences import encode_context
-    from model.serving import load_suggester
+    from model.serving import TFLiteScorer, load_suggester
+    from model.suggest import Suggester
     from model.tokenizer import split_context
-    from model.vocab import PAD_ID
+    from model.vocab import PAD_ID, Vocabulary
 
+    info = read_export_info(model)
     suggester = load_suggester(model)
+    network_alone = Suggester(Vocabulary.load(info.directory / VOCAB_FILE), TFLiteScorer(info),
+                              max_words=info.model_config.max_words, version=info.version)
     personal = PersonalSuggester(
         load_suggester(read_personal_export(device_dir, suggester.vocab).directory),
         load_word_cache(device_dir, suggester.vocab))
-    calls = [suggester.suggest, personal.suggest]
+    calls = [suggester.suggest, network_alone.suggest, personal.suggest]
     alternating_timings_ms(calls, texts, 200)  # Warm up.
-    tflite, personal_tflite = alternating_timings_ms(calls, texts, count)
+    served, alone, personal_tflite = alternating_timings_ms(calls, texts, count)
 
-    info = read_export_info(model)
     keras_model = load_keras_model(info)
     length = info.model_config.sequence_length
 
@@ -197,7 +202,8 @@ def model_timings(model: Path, device_dir: Path, texts: Sequence[str], count: in
         return keras_model.predict(padded, verbose=0)[0, len(ids) - 1]
 
     timings_ms(predict, texts, 3)  # Warm up (builds the predict function).
-    return tflite, personal_tflite, timings_ms(predict, texts, predict_count)
+    return {"served": served, "network alone": alone, "personal": personal_tflite,
+            "keras": timings_ms(predict, texts, predict_count)}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -226,8 +232,8 @@ def main(argv: list[str] | None = None) -> int:
         finally:
             server.terminate()
             server.wait()
-        tflite, personal_call, keras = model_timings(
-            args.model, Path(data_dir) / "me", texts, args.requests, args.predict_calls)
+        timings = model_timings(args.model, Path(data_dir) / "me", texts, args.requests,
+                                args.predict_calls)
 
     print(f"model: {args.model.resolve()}")
     print(f"device 'me' personalized on {len(PERSONAL_MESSAGES)} messages in "
@@ -240,15 +246,28 @@ def main(argv: list[str] | None = None) -> int:
     print(f"throughput, {args.clients} concurrent clients ({args.threads} server threads): "
           f"{rate:.0f} suggestions/s (goal >= {THROUGHPUT_GOAL:.0f}: "
           f"{'met' if rate >= THROUGHPUT_GOAL else 'MISSED'})")
-    for name, timings in (("global model, Suggester.suggest", tflite),
-                          ("personal model + word cache", personal_call)):
-        print(f"model call alone ({name}, TFLite, alternating): "
-              f"p50 {np.median(timings):.3f} ms, p99 {np.percentile(timings, 99):.3f} ms")
+    print(f"export's network weight {network_weight(args.model)} (below 1: interpolated with "
+          "its n-gram)")
+    for name, label in (("served", "global model as served, Suggester.suggest"),
+                        ("network alone", "global network alone"),
+                        ("personal", "personal model + word cache")):
+        print(f"model call alone ({label}, TFLite, alternating): "
+              f"p50 {np.median(timings[name]):.3f} ms, "
+              f"p99 {np.percentile(timings[name], 99):.3f} ms")
+    print("ratio as served / network alone (p50): "
+          f"{np.median(timings['served']) / np.median(timings['network alone']):.2f}")
+    keras = timings["keras"]
     print(f"Keras model.predict per call: p50 {np.median(keras):.2f} ms, "
           f"p99 {np.percentile(keras, 99):.2f} ms")
-    ratio = np.median(keras) / np.median(tflite)
-    print(f"ratio Keras predict / TFLite suggest (p50): {ratio:.0f}x")
+    ratio = np.median(keras) / np.median(timings["served"])
+    print(f"ratio Keras predict / TFLite suggest as served (p50): {ratio:.0f}x")
     return 0
+
+
+def network_weight(model: Path) -> float:
+    from model.export import read_export_info
+
+    return read_export_info(model).network_weight
 
 
 if __name__ == "__main__":

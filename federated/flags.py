@@ -21,6 +21,7 @@ FLAGS: dict[str, str] = {
     "lstm_units": "--lstm-units",
     "max_words": "--max-words",
     "model_dropout": "--model-dropout",
+    "network_weight": "--network-weight",
     "batch_size": "--batch-size",
     "local_epochs": "--local-epochs",
     "max_client_messages": "--max-client-messages",

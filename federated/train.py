@@ -31,7 +31,7 @@ from federated.command_line import (
 )
 from federated.privacy.options import MAX_COMPRESS_BITS
 from federated.simulation.options import ATTACKS, AttackConfig
-from federated.training.config import TrainConfig
+from federated.training.config import DEFAULT_NETWORK_WEIGHT, TrainConfig
 from federated.training.run_dir import RunDir
 from federated.training.workspace import Workspace, prepare_workspace
 
@@ -110,6 +110,12 @@ def build_parser() -> argparse.ArgumentParser:
                        help="share of the embedding's and the LSTM's outputs dropped while "
                             "training, to regularize on small real text (default "
                             "%(default)s)")
+    model.add_argument("--network-weight", type=float,
+                       help="the exported model serves the network interpolated with a "
+                            "Kneser-Ney n-gram of the training users' messages at this weight: "
+                            "0.5 is half each, 1 the network alone (default "
+                            f"{DEFAULT_NETWORK_WEIGHT}; 1 with DP or --attack, as neither DP "
+                            "nor the aggregators cover the n-gram's counts)")
     add_runtime_options(parser, defaults.runtime)
     return parser
 
@@ -153,7 +159,8 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
         eval_fraction=args.eval_fraction, validation=args.validation,
         vocab_words=args.vocab_size, embedding_dim=args.embedding_dim,
         lstm_units=args.lstm_units, max_words=args.max_words,
-        model_dropout=args.model_dropout, batch_size=args.batch_size,
+        model_dropout=args.model_dropout, network_weight=args.network_weight,
+        batch_size=args.batch_size,
         local_epochs=args.local_epochs, max_client_messages=args.max_client_messages,
         aggregator=args.aggregator,
         trim_fraction=args.trim_fraction, bucket_size=args.bucket_size,

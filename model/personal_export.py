@@ -2,7 +2,8 @@
 
 Layout, inside the device's own directory (`data.device_logs.DeviceStore.device_dir`):
     personal/model -> personal/exports/<version>/   an export (`model.export`: the global
-        model's vocabulary, the fine-tuned weights, their TFLite model), whose metadata holds
+        model's vocabulary, the fine-tuned weights, their TFLite model, and the global's n-gram
+        and network weight when it has them), whose metadata holds
         `kind` "personal", the `global_version` and `vocabulary` (fingerprint,
         `model.word_cache.vocabulary_fingerprint`) it was fine-tuned from, `messages` (the
         device's log size then), `trained_messages`, `recall` (measured on the device, or
@@ -75,12 +76,15 @@ def write_personal_export(device_dir: str | os.PathLike, *, global_info: ExportI
     """
     directory = Path(device_dir) / PERSONAL_DIR
     label = f"p{messages:04d}"
-    stale = directory / EXPORTS_DIR / weights_version(weights, label=label)
+    ngram = global_info.read_ngram()  # Served with the personal network as with the global.
+    stale = directory / EXPORTS_DIR / weights_version(
+        weights, label=label, ngram=ngram, network_weight=global_info.network_weight)
     if stale.exists() and not _is_intact_copy(stale, tflite_model):
         shutil.rmtree(stale)
     info = write_export(
         directory, model_config=global_info.model_config, vocab=vocab, weights=weights,
-        tflite_model=tflite_model, label=label,
+        tflite_model=tflite_model, label=label, ngram=ngram,
+        network_weight=global_info.network_weight,
         metadata={"kind": PERSONAL_KIND, "global_version": global_info.version,
                   "vocabulary": vocabulary_fingerprint(vocab), "messages": messages,
                   "trained_messages": trained_messages,
@@ -96,7 +100,7 @@ def write_personal_export(device_dir: str | os.PathLike, *, global_info: ExportI
 def _is_intact_copy(version_dir: Path, tflite_model: bytes) -> bool:
     """Whether `version_dir` is a readable export holding exactly `tflite_model`."""
     try:
-        read_export_info(version_dir)
+        read_export_info(version_dir).read_ngram()
     except ExportError:
         return False
     tflite = version_dir / TFLITE_FILE

@@ -10,8 +10,9 @@ import tensorflow as tf
 
 from model.config import ModelConfig
 from model.export import TFLITE_FILE, VOCAB_FILE, ExportInfo, read_export_info
+from model.interpolation import InterpolatedScorer
 from model.network import logits_at
-from model.suggest import ContextCache, Suggester
+from model.suggest import ContextCache, NextWordScorer, Suggester
 from model.vocab import PAD_ID, Vocabulary
 
 
@@ -68,13 +69,18 @@ class TFLiteScorer:
 def load_suggester(path: str | os.PathLike, *, cached_contexts: int = 0) -> Suggester:
     """Loads an export (a `RUN_DIR/model` symlink or a version directory) for serving.
 
+    An export with an n-gram serves the network interpolated with it (`model.interpolation`).
+
     Args:
         path: The export.
         cached_contexts: Keep the logits of this many recent contexts (`ContextCache`);
             0 runs the network on every call, as a benchmark of the model itself needs.
     """
     info = read_export_info(path)
-    scorer = TFLiteScorer(info)
+    scorer: NextWordScorer = TFLiteScorer(info)
+    ngram = info.read_ngram()
+    if ngram is not None:
+        scorer = InterpolatedScorer(scorer, ngram, info.network_weight)
     return Suggester(Vocabulary.load(info.directory / VOCAB_FILE),
                      ContextCache(scorer, cached_contexts) if cached_contexts else scorer,
                      max_words=info.model_config.max_words, version=info.version)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 import numpy as np
 import tensorflow as tf
@@ -13,6 +14,7 @@ from model.metrics import MaskedTopKRecall, scored_positions, top_k_hits
 from model.vocab import NUM_SPECIAL_TOKENS, OOV_ID, Vocabulary
 
 LogitsFn = Callable[[np.ndarray], np.ndarray]  # inputs [B, L] -> logits [B, L, V]
+Name = TypeVar("Name", bound=Hashable)
 
 
 @dataclass(frozen=True)
@@ -27,14 +29,29 @@ class RecallScores:
 
 def score(logits_fn: LogitsFn, inputs: np.ndarray, targets: np.ndarray, *,
           batch_size: int = 128) -> RecallScores:
-    """Computes the keyboard metrics of `logits_fn` over all examples, in batches."""
-    metrics = [MaskedTopKRecall(1), MaskedTopKRecall(3), MaskedTopKRecall(1, exclude_oov=True)]
+    """Computes the keyboard metrics of `logits_fn` over all examples, in batches (zeros
+    when there are none)."""
+    return score_each(lambda batch: {"": logits_fn(batch)}, inputs, targets,
+                      batch_size=batch_size).get("", RecallScores(0.0, 0.0, 0.0, 0))
+
+
+def score_each(logits_by_name: Callable[[np.ndarray], Mapping[Name, np.ndarray]],
+               inputs: np.ndarray, targets: np.ndarray, *,
+               batch_size: int = 128) -> dict[Name, RecallScores]:
+    """`score` of several scorers that share work per batch: `logits_by_name(batch)` returns
+    each scorer's logits for that batch (e.g. mixtures of the same two models' outputs)."""
+    metrics: dict[Name, list[MaskedTopKRecall]] = {}
     for start in range(0, len(inputs), batch_size):
-        logits = logits_fn(inputs[start:start + batch_size])
-        for metric in metrics:
-            metric.update_state(targets[start:start + batch_size], logits)
-    top1, top3, without_oov = (float(m.result()) for m in metrics)
-    return RecallScores(top1, top3, without_oov, int(metrics[0].words.numpy()))
+        batch_targets = targets[start:start + batch_size]
+        for name, logits in logits_by_name(inputs[start:start + batch_size]).items():
+            if name not in metrics:
+                metrics[name] = [MaskedTopKRecall(1), MaskedTopKRecall(3),
+                                 MaskedTopKRecall(1, exclude_oov=True)]
+            for metric in metrics[name]:
+                metric.update_state(batch_targets, logits)
+    return {name: RecallScores(*(float(m.result()) for m in named),
+                               int(named[0].words.numpy()))
+            for name, named in metrics.items()}
 
 
 def keras_logits_fn(model: tf.keras.Model) -> LogitsFn:

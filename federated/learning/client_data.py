@@ -38,6 +38,12 @@ def make_dataset(inputs: Any, targets: np.ndarray, *, batch_size: int, epochs: i
 Examples = tuple[Any, np.ndarray]
 
 
+def pool_examples(examples_by_key: Mapping[str, Examples]) -> Examples:
+    """Everyone's examples in one pair of arrays (for the server baselines and the n-gram)."""
+    return (np.concatenate([inputs for inputs, _ in examples_by_key.values()]),
+            np.concatenate([targets for _, targets in examples_by_key.values()]))
+
+
 def encode_users(texts_by_user: Mapping[str, Iterable[str]], vocab: Vocabulary, *,
                  max_words: int) -> dict[str, Examples]:
     """Encodes every user's messages once; users with no usable message are left out."""

@@ -33,8 +33,9 @@ TARGET_SHARE = 0.8
 # Issue goals for a defence against 10% attacking clients.
 DEFENCE_RECALL_SHARE = 0.95
 BACKDOOR_MARGIN = 0.05
-# Settings that change how a run is executed or logged, not what it computes.
-_NOT_CHANGES = ("runtime.", "eval_every", "eval_users")
+# Settings that change how a run is executed or logged, or what its export serves beside the
+# network, not what the rounds compute.
+_NOT_CHANGES = ("runtime.", "eval_every", "eval_users", "network_weight")
 
 
 @dataclass(frozen=True)
@@ -83,7 +84,8 @@ def _flatten(values: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
 
 def config_changes(reference: TrainConfig, other: TrainConfig) -> dict[str, Any]:
     """The settings of `other` that differ from `reference`, by their last name
-    (e.g. {"dropout_rate": 0.3}); execution settings (TFF runtime, eval interval) left out."""
+    (e.g. {"dropout_rate": 0.3}); execution settings (TFF runtime, eval interval) and the
+    export's network weight left out."""
     mine, theirs = _flatten(reference.to_dict()), _flatten(other.to_dict())
     return {name.rsplit(".", 1)[-1]: theirs[name] for name in sorted(theirs)
             if theirs[name] != mine.get(name) and not name.startswith(_NOT_CHANGES)}

@@ -15,7 +15,7 @@ import numpy as np
 import tensorflow as tf
 
 from federated.evaluation.centralized import CentralizedConfig, load_or_train
-from federated.evaluation.ngram import KneserNeyModel, sequences_of
+from federated.evaluation.interpolation import weight_sweep
 from federated.evaluation.prefix_completion import prefix_completion_recall
 from federated.evaluation.recall_breakdown import (
     group_recall,
@@ -24,19 +24,21 @@ from federated.evaluation.recall_breakdown import (
     topic_recall,
 )
 from federated.evaluation.scoring import (
+    LogitsFn,
     backdoor_success,
     keras_logits_fn,
     oov_rate,
     score,
     unigram_logits_fn,
 )
-from federated.learning.client_data import Examples, encode_users
+from federated.learning.client_data import encode_users, pool_examples
 from federated.report.comparisons import backdoor_key
 from federated.report.config import ReportConfig
 from federated.training.metrics_file import RoundMetrics
 from federated.training.workspace import Workspace
 from model.export import ExportInfo
 from model.keras_io import load_keras_model
+from model.ngram import KneserNeyModel, sequences_of
 
 MODEL_DESCRIPTIONS = {
     "federated": "the run's final global model (CIFG-LSTM, federated averaging)",
@@ -46,9 +48,37 @@ MODEL_DESCRIPTIONS = {
 }
 
 
-def _pool(examples_by_key: Mapping[str, Examples]) -> Examples:
-    return (np.concatenate([inputs for inputs, _ in examples_by_key.values()]),
-            np.concatenate([targets for _, targets in examples_by_key.values()]))
+# The sweep's network weights: 0 is the n-gram alone, 1 the network alone.
+SWEEP_WEIGHTS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
+INTERPOLATED = ("federated", "centralized")
+
+
+def _interpolation(logits_fns: Mapping[str, LogitsFn], ngram: KneserNeyModel,
+                   network_weight: float, inputs: np.ndarray,
+                   targets: np.ndarray) -> dict[str, Any]:
+    """The federated and centralized networks interpolated with `ngram` (the export's, else the
+    baseline's): at the export's weight (as the keyboard serves the federated one), and swept
+    from the n-gram alone (0) to the network alone (1)."""
+    weights = sorted({*SWEEP_WEIGHTS, network_weight})
+    sweeps = {}
+    for name in INTERPOLATED:
+        print(f"interpolating {name} with the n-gram", flush=True)
+        sweeps[name] = weight_sweep(logits_fns[name], ngram.logits, weights, inputs, targets)
+    models = {name: dataclasses.asdict(sweep[network_weight]) for name, sweep in sweeps.items()}
+    return {
+        "network_weight": network_weight,
+        "models": models,
+        "ratios": {
+            "federated_over_ngram_top1":
+                models["federated"]["top1_recall"] / sweeps["federated"][0.0].top1_recall,
+            "federated_over_centralized_top1":
+                models["federated"]["top1_recall"] / models["centralized"]["top1_recall"]},
+        "sweep": [{"network_weight": weight,
+                   **{name: {"top1_recall": sweep[weight].top1_recall,
+                             "top3_recall": sweep[weight].top3_recall}
+                      for name, sweep in sweeps.items()}} for weight in weights],
+        "ngram_table_bytes": ngram.table_bytes,
+    }
 
 
 def evaluate_run(workspace: Workspace, export: ExportInfo, history: list[RoundMetrics],
@@ -76,8 +106,8 @@ def evaluate_run(workspace: Workspace, export: ExportInfo, history: list[RoundMe
     vocab = workspace.vocab
     train_examples = encode_users(workspace.train_texts, vocab, max_words=max_words)
     eval_by_user = encode_users(workspace.eval_texts, vocab, max_words=max_words)
-    train_inputs, train_targets = _pool(train_examples)
-    eval_inputs, eval_targets = _pool(eval_by_user)
+    train_inputs, train_targets = pool_examples(train_examples)
+    eval_inputs, eval_targets = pool_examples(eval_by_user)
 
     centralized_config = CentralizedConfig(
         examples=sum(row.train_examples for row in history),
@@ -87,7 +117,7 @@ def evaluate_run(workspace: Workspace, export: ExportInfo, history: list[RoundMe
     centralized = load_or_train(
         config.report_dir / "centralized", export.model_config, centralized_config,
         train_inputs, train_targets, provenance={"data_sha256": workspace.data_sha256})
-    ngram = KneserNeyModel(sequences_of(train_inputs, train_targets), vocab_size=vocab.size,
+    ngram = KneserNeyModel.count(sequences_of(train_inputs, train_targets), vocab_size=vocab.size,
                            order=config.ngram_order)
     federated = load_keras_model(export)
     logits_fns = {
@@ -109,6 +139,9 @@ def evaluate_run(workspace: Workspace, export: ExportInfo, history: list[RoundMe
         print(f"scoring {name}", flush=True)
         models[name] = {**dataclasses.asdict(score(logits_fn, eval_inputs, eval_targets)),
                         "description": MODEL_DESCRIPTIONS[name], **details[name]}
+    # What the keyboard serves: the export's own n-gram (device logs counted in a retrained run).
+    interpolation = _interpolation(logits_fns, export.read_ngram() or ngram,
+                                   export.network_weight, eval_inputs, eval_targets)
     seen = {row.tobytes() for row in sequences_of(train_inputs, train_targets)}
     message_counts = {user: len(records) for user, records in workspace.eval_records.items()}
     examples_by_topic = encode_users(eval_topics, vocab, max_words=max_words)
@@ -138,6 +171,7 @@ def evaluate_run(workspace: Workspace, export: ExportInfo, history: list[RoundMe
                            [row.tobytes() in seen
                             for row in sequences_of(eval_inputs, eval_targets)]))},
         "models": models,
+        "interpolation": interpolation,
         "eval_user_messages": message_counts,
         **breakdowns,
     }

@@ -24,7 +24,8 @@ MODEL_LABELS = {"federated": "Federated CIFG", "centralized": "Server CIFG (cent
 
 def build_sections(report: Mapping[str, Any]) -> list[Section]:
     """Every section of the report, in reading order."""
-    return [_comparison(report), _learning(report), _per_user(report), _topics(report),
+    return [_comparison(report), _interpolation(report), _learning(report), _per_user(report),
+            _topics(report),
             _prefix(report), personalization_section(report), _live(report),
             query_section(report), *experiment_sections(report),
             _provenance(report)]
@@ -58,6 +59,43 @@ def _comparison(report: Mapping[str, Any]) -> Section:
         "= 0.994, federated / n-gram = 1.26.",
         theirs,
         Figure(report["plots"]["models"], "Top-1 and top-3 recall of every model"),
+    ])
+
+
+def _interpolation(report: Mapping[str, Any]) -> Section:
+    interpolation = report["interpolation"]
+    weight, ratios = interpolation["network_weight"], interpolation["ratios"]
+    at_weight = Table(["Model", "Top-1 recall", "Top-3 recall", "Top-1 recall without OOV"],
+                      [[f"{MODEL_LABELS[name]} + n-gram", percent(scores["top1_recall"]),
+                        percent(scores["top3_recall"]),
+                        percent(scores["top1_recall_without_oov"])]
+                       for name, scores in interpolation["models"].items()])
+    names = list(interpolation["models"])
+    sweep = Table(["Network weight", *(f"{MODEL_LABELS[name]} + n-gram, top-1"
+                                       for name in names)],
+                  [[f"{row['network_weight']:g}",
+                    *(percent(row[name]["top1_recall"]) for name in names)]
+                   for row in interpolation["sweep"]])
+    served = (
+        f"the weight of the run's export (`federated.train --network-weight`, chosen on "
+        f"validation users), which the keyboard serves with the export's n-gram, whose tables "
+        f"take {interpolation['ngram_table_bytes'] / 2 ** 20:.1f} MiB on the device"
+        if weight < 1 else
+        "the run's export serves the network alone (its weight is 1: the default with DP or an "
+        f"attack); an n-gram of the training users would take "
+        f"{interpolation['ngram_table_bytes'] / 2 ** 20:.1f} MiB")
+    return Section("Interpolation with the n-gram", [
+        f"Each network's next-word probabilities mixed with the n-gram's: {weight:g} x "
+        f"network + {1 - weight:g} x n-gram; {served}. The n-gram's counts are sums over the "
+        "training users' messages, which a federated sum computes exactly, but no differential "
+        "privacy covers them and no aggregator defends them against poisoned messages.",
+        at_weight,
+        f"Ratios (top-1): interpolated federated / n-gram = "
+        f"{ratios['federated_over_ngram_top1']:.3f}, interpolated federated / interpolated "
+        f"centralized = {ratios['federated_over_centralized_top1']:.3f}.",
+        "Top-1 recall by weight on the same users (0: the n-gram alone; 1: the network "
+        "alone). It shows how much the weight matters; it is not how the weight is chosen.",
+        sweep,
     ])
 
 

@@ -20,12 +20,17 @@ from federated.training.run_dir import RUN_FORMAT, RunFormatError
 from model.config import ModelConfig
 
 # Settings that may differ between a run and its resumption: they change how long or how
-# fast it runs, or which held-out users the evaluations before the last round score, not
-# what it trains.
-RESUMABLE_CHANGES = ("rounds", "runtime", "eval_users")
+# fast it runs, which held-out users the evaluations before the last round score, or what
+# the export serves beside the network, not what it trains.
+RESUMABLE_CHANGES = ("rounds", "runtime", "eval_users", "network_weight")
 Settings = TypeVar("Settings")
 _COUNTS = ("rounds", "clients_per_round", "eval_every", "vocab_words", "embedding_dim",
            "lstm_units", "max_words", "batch_size", "local_epochs", "bucket_size")
+
+
+# The network's share in the exported interpolation with the n-gram, chosen on validation
+# users of the demo data and of Shakespeare (docs/tuning.md).
+DEFAULT_NETWORK_WEIGHT = 0.5
 
 
 @dataclass(frozen=True)
@@ -51,6 +56,13 @@ class TrainConfig:
         embedding_dim, lstm_units, max_words: model size (see `model.network.ModelConfig`).
         model_dropout: share of the embedding's and the cell's outputs dropped while
             training (clients and the centralized baseline alike); none at inference.
+        network_weight: the exported model serves the network interpolated with a
+            Kneser-Ney n-gram of the training users' messages at this weight (1: the network
+            alone; `model.interpolation`); None: `DEFAULT_NETWORK_WEIGHT`, or 1 with DP or an
+            attack (`export_network_weight`). Below 1 the export carries counts of what users
+            typed, which differential privacy does not cover and no aggregator defends (an
+            attacker's messages count in full, and the attack figures measure the network):
+            refused with DP or an attack.
         batch_size: client batch size.
         local_epochs: passes over its data a client makes per round.
         max_client_messages: a client trains on at most this many of its messages in a round
@@ -85,6 +97,7 @@ class TrainConfig:
     lstm_units: int = 256
     max_words: int = 20
     model_dropout: float = 0.0
+    network_weight: float | None = None
     batch_size: int = 16
     local_epochs: int = 1
     max_client_messages: int | None = None
@@ -110,6 +123,18 @@ class TrainConfig:
         if not 0 <= self.model_dropout < 1:
             raise ValueError(f"{flag('model_dropout')} must be in [0, 1), "
                              f"got {self.model_dropout}")
+        if self.network_weight is not None and not 0 <= self.network_weight <= 1:
+            raise ValueError(f"{flag('network_weight')} must be in [0, 1], "
+                             f"got {self.network_weight}")
+        if self.export_network_weight < 1 and self.privacy.dp:
+            raise ValueError(f"{flag('network_weight')} {self.network_weight} would export "
+                             "an n-gram of raw counts, which differential privacy does not "
+                             f"cover: use {flag('network_weight')} 1 with DP")
+        if self.export_network_weight < 1 and self.attack.attack != "none":
+            raise ValueError(f"{flag('network_weight')} {self.network_weight} would export "
+                             "an n-gram of raw counts, which no aggregator defends against "
+                             f"the attackers' messages: use {flag('network_weight')} 1 with "
+                             f"{flag('attack.attack')}")
         if not 0 < self.eval_fraction < 1:
             raise ValueError(f"{flag('eval_fraction')} must be between 0 and 1, "
                              f"got {self.eval_fraction}")
@@ -123,6 +148,14 @@ class TrainConfig:
             raise ValueError(f"{flag('attack.trigger')} must be shorter than "
                              f"{flag('max_words')} {self.max_words} words")
         self._check_privacy()
+
+    @property
+    def export_network_weight(self) -> float:
+        """The network's weight in the export: as set, else the default (1 with DP or an
+        attack)."""
+        if self.network_weight is not None:
+            return self.network_weight
+        return 1.0 if self.privacy.dp or self.attack.attack != "none" else DEFAULT_NETWORK_WEIGHT
 
     def _check_privacy(self) -> None:
         privacy = self.privacy

@@ -12,7 +12,6 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-import numpy as np
 import tensorflow as tf
 import tensorflow_federated as tff
 
@@ -30,6 +29,7 @@ from federated.learning.client_data import (
     Examples,
     build_client_datasets,
     encode_users,
+    pool_examples,
 )
 from federated.learning.processes import (
     build_evaluation_process,
@@ -55,6 +55,7 @@ from model.atomic_files import atomic_write_text
 from model.export import write_export
 from model.keras_io import load_keras_model, weights_by_name
 from model.network import build_model
+from model.ngram import KneserNeyModel, sequences_of
 from model.serving import to_tflite
 
 EVAL_BATCH_SIZE = 64
@@ -105,13 +106,16 @@ def train(workspace: Workspace) -> dict[str, Any]:
         model_weights = training.get_model_weights(state)
 
     model_weights.assign_weights_to(keras_model)
-    eval_targets = np.concatenate([targets for _, targets in eval_examples.values()])
+    eval_targets = pool_examples(eval_examples)[1]
     unigram = unigram_scores((t for _, t in train_examples.values()), workspace.vocab.size,
                              eval_targets)
     export = write_export(
         workspace.run_dir, model_config=model_config, vocab=workspace.vocab,
         weights=weights_by_name(keras_model), tflite_model=to_tflite(keras_model, model_config),
-        label=f"r{len(history):04d}",
+        label=f"r{len(history):04d}", network_weight=config.export_network_weight,
+        ngram=(KneserNeyModel.count(sequences_of(*pool_examples(train_examples)),
+                                    vocab_size=workspace.vocab.size)
+               if config.export_network_weight < 1 else None),
         metadata={"rounds": len(history), "top1_recall": final_eval.top1_recall,
                   "top3_recall": final_eval.top3_recall, "data_sha256": workspace.data_sha256,
                   "data": str(workspace.data_path.resolve()), "seed": config.seed})

@@ -12,7 +12,7 @@ from data.records import TypingRecord, write_records
 from federated.flags import FLAGS
 from federated.simulation.options import DeviceConfig
 from federated.train import build_parser, config_from_args, main
-from federated.training.config import TrainConfig
+from federated.training.config import DEFAULT_NETWORK_WEIGHT, TrainConfig
 from federated.training.run_dir import RUN_FORMAT
 from federated.training.workspace import prepare_workspace
 
@@ -102,6 +102,21 @@ def test_dp_settings_without_dp_are_refused(capsys, histories, tmp_path):
     message = refusal(capsys, "--data", str(histories), "--out", str(tmp_path / "run"),
                       "--dp-mechanism", "tree")
     assert message == "--dp-mechanism needs --dp-noise-multiplier"
+
+
+def test_dp_serves_the_network_alone_and_refuses_an_ngram(capsys, histories, tmp_path):
+    def network_weight(*extra: str) -> float:
+        return config_from_args(build_parser().parse_args(
+            ["--data", str(histories), "--out", str(tmp_path / "run"), *extra])
+        ).export_network_weight
+
+    assert network_weight() == DEFAULT_NETWORK_WEIGHT < 1
+    assert network_weight("--dp-noise-multiplier", "1") == 1.0
+    assert network_weight("--attack", "boost", "--malicious-fraction", "0.1") == 1.0
+    assert network_weight("--network-weight", "0.7") == 0.7
+    assert "--network-weight 0.5 would export an n-gram of raw counts" in refusal(
+        capsys, "--data", str(histories), "--out", str(tmp_path / "run"),
+        "--dp-noise-multiplier", "1", "--network-weight", "0.5")
 
 
 def test_dp_with_device_logs_is_refused(capsys, histories, tmp_path):

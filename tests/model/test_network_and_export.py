@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 
 import numpy as np
 import pytest
@@ -11,10 +12,12 @@ tf = pytest.importorskip("tensorflow")
 
 from model.cifg import CIFGCell  # noqa: E402
 from model.config import ModelConfig  # noqa: E402
-from model.export import ExportError, read_export_info, write_export  # noqa: E402
+from model.export import NGRAM_FILE, ExportError, read_export_info, write_export  # noqa: E402
 from model.keras_io import load_keras_model, weights_by_name  # noqa: E402
 from model.metrics import MaskedTopKRecall  # noqa: E402
 from model.network import ReproducibleDropout, build_model  # noqa: E402
+from model.ngram import KneserNeyModel, sequences_of  # noqa: E402
+from model.sequences import to_examples  # noqa: E402
 from model.serving import TFLiteScorer, load_suggester, to_tflite  # noqa: E402
 from model.vocab import BOS_ID, EOS_ID, OOV_ID, PAD_ID, Vocabulary  # noqa: E402
 
@@ -189,3 +192,40 @@ def test_incomplete_export_is_refused(exported, tmp_path):
     (tmp_path / "config.json").write_text(json.dumps({"format": 99}))
     with pytest.raises(ExportError, match="unknown export format"):
         read_export_info(tmp_path)
+
+
+@pytest.fixture(scope="module")
+def exported_with_ngram(exported, tmp_path_factory):
+    """The same network, exported with an n-gram that has only ever seen "how to map"."""
+    _, model, info = exported
+    run_dir = tmp_path_factory.mktemp("interpolated")
+    ngram = KneserNeyModel.count(sequences_of(*to_examples(["how to map"] * 3, VOCAB,
+                                                           max_words=CONFIG.max_words)),
+                                 vocab_size=VOCAB.size)
+    return run_dir, info, write_export(
+        run_dir, model_config=CONFIG, vocab=VOCAB, weights=weights_by_name(model),
+        tflite_model=(info.directory / "model.tflite").read_bytes(), label="r0001",
+        ngram=ngram, network_weight=0.2)
+
+
+def test_an_export_with_an_ngram_serves_the_interpolation(exported, exported_with_ngram):
+    run_dir, alone, info = exported_with_ngram
+
+    assert info.network_weight == 0.2 and (info.directory / NGRAM_FILE).is_file()
+    assert info.version != alone.version  # Same weights, another model: another version.
+    assert load_suggester(alone.directory).suggest("how to ", k=1) != ["map"]
+    assert load_suggester(run_dir / "model").suggest("how to ", k=1) == ["map"]
+    assert read_export_info(exported[0] / "model").read_ngram() is None
+
+
+def test_an_export_whose_ngram_is_missing_or_damaged_is_refused(exported_with_ngram, tmp_path):
+    _, _, info = exported_with_ngram
+    copy = tmp_path / "copy"
+    shutil.copytree(info.directory, copy)
+    (copy / NGRAM_FILE).write_bytes(b"damaged")
+
+    with pytest.raises(ExportError, match="not an n-gram file"):
+        read_export_info(copy).read_ngram()
+    (copy / NGRAM_FILE).unlink()
+    with pytest.raises(ExportError, match="ngram.npz is missing"):
+        read_export_info(copy)

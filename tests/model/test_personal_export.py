@@ -9,6 +9,7 @@ import pytest
 
 from model.config import ModelConfig
 from model.export import write_export
+from model.ngram import KneserNeyModel, sequences_of
 from model.personal_export import (
     WORD_CACHE_FILE,
     DeviceRecall,
@@ -19,6 +20,7 @@ from model.personal_export import (
     save_word_cache,
     write_personal_export,
 )
+from model.sequences import to_examples
 from model.vocab import Vocabulary
 from model.word_cache import WordCache
 
@@ -115,3 +117,20 @@ def test_the_word_cache_round_trips_and_another_vocabulary_or_damage_reads_as_no
     (tmp_path / WORD_CACHE_FILE).write_text(json.dumps({"format": 1})[:-3])
     assert load_word_cache(tmp_path, VOCAB) is None
     assert load_word_cache(tmp_path / "nowhere", VOCAB) is None
+
+
+def test_a_personal_model_keeps_the_global_models_ngram_and_weight(tmp_path):
+    ngram = KneserNeyModel.count(sequences_of(*to_examples(["how to make bread"], VOCAB,
+                                                           max_words=4)), vocab_size=VOCAB.size)
+    interpolated = write_export(tmp_path / "run", model_config=CONFIG, vocab=VOCAB,
+                                weights={"w": np.zeros(2)}, tflite_model=b"global",
+                                label="r0001", ngram=ngram, network_weight=0.4)
+
+    personal = write_personal(tmp_path / "device", interpolated)
+
+    assert personal.network_weight == 0.4
+    carried = personal.read_ngram().tables()
+    assert carried.keys() == ngram.tables().keys()
+    for name, table in ngram.tables().items():
+        np.testing.assert_array_equal(carried[name], table)
+    assert write_personal(tmp_path / "device", interpolated).version == personal.version

@@ -116,6 +116,8 @@ def test_trainer_reports_the_privacy_spent_and_upload_size(tmp_path, capsys):
     assert summary["communication"]["bytes_per_update"] == summary["communication"][
         "uncompressed_bytes_per_update"]
     assert f"epsilon {dp['epsilon']:.3g}" in capsys.readouterr().out
+    # DP covers the network, not an n-gram's raw counts: the export serves the network alone.
+    assert not (tmp_path / "run" / "model" / "ngram.npz").exists()
 
 
 def test_secure_aggregation_leaves_no_unsecure_sum_and_matches_the_plain_mean(world):

@@ -66,7 +66,8 @@ def completed(name: str, config: TrainConfig, top1: float, *,
 
 def test_config_changes_names_only_what_differs_and_not_how_it_ran():
     other = dataclasses.replace(BASE, eval_every=1, runtime=RuntimeConfig(intra_op_threads=1),
-                                devices=DeviceConfig(dropout_rate=0.3), aggregator="median")
+                                devices=DeviceConfig(dropout_rate=0.3), aggregator="median",
+                                network_weight=1.0)
 
     assert config_changes(BASE, other) == {"aggregator": "median", "dropout_rate": 0.3}
     assert config_changes(BASE, BASE) == {}

@@ -95,6 +95,15 @@ def test_report_json_has_every_model_and_key_of_the_contract(reported):
     assert 0.0 <= report["evaluation"]["oov_rate"] <= 1.0
     assert set(report["ratios"]) == {"federated_over_centralized_top1",
                                      "federated_over_ngram_top1"}
+    interpolation = report["interpolation"]
+    sweep = {row["network_weight"]: row for row in interpolation["sweep"]}
+    for name in ("federated", "centralized"):  # The ends of the sweep are each model alone.
+        assert sweep[0.0][name]["top1_recall"] == pytest.approx(
+            report["models"]["ngram"]["top1_recall"])
+        assert sweep[1.0][name]["top1_recall"] == pytest.approx(
+            report["models"][name]["top1_recall"])
+    assert interpolation["network_weight"] == 0.5  # The toy run's export: the default.
+    assert interpolation["ngram_table_bytes"] > 0
     assert set(report["prefix_completion"]["federated"]) == {"1", "2", "3"}
     assert report["by_topic"]["federated"]  # The generator labels messages with topics.
     assert report["live"]["impression_recall"] == 0.5  # "you" was in its strip, "soon" had none.

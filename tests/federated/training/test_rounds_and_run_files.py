@@ -223,7 +223,8 @@ def test_config_round_trips_and_names_resume_conflicts():
 
     assert TrainConfig.from_dict(config.to_dict()) == config
     longer = TrainConfig(rounds=8, optimizers=OptimizerConfig(server_optimizer="yogi"),
-                         runtime=RuntimeConfig(max_concurrent_calls=4), eval_users=100)
+                         runtime=RuntimeConfig(max_concurrent_calls=4), eval_users=100,
+                         network_weight=1.0)
     assert longer.resume_conflicts(config) == []
     other = TrainConfig(rounds=4, seed=1, optimizers=OptimizerConfig(server_optimizer="yogi"))
     assert other.resume_conflicts(config) == ["seed: 0 saved, 1 now"]
@@ -240,6 +241,7 @@ def test_config_round_trips_and_names_resume_conflicts():
     ({"model_dropout": 1.0}, "--model-dropout must be in \\[0, 1\\)"),
     ({"max_client_messages": 0}, "--max-client-messages must be >= 1"),
     ({"eval_users": 0}, "--eval-users must be >= 1"),
+    ({"network_weight": 1.5}, "--network-weight must be in \\[0, 1\\]"),
 ])
 def test_config_rejects_bad_values(kwargs, message):
     with pytest.raises(ValueError, match=message):

@@ -87,7 +87,8 @@ def test_training_loss_falls_and_outputs_follow_the_contract(straight_run):
     config = json.loads((export / "config.json").read_text())
     assert config["version"] == summary["model_version"]
     assert {p.name for p in export.iterdir()} == {"config.json", "vocab.txt", "weights.npz",
-                                                  "model.tflite"}
+                                                  "model.tflite", "ngram.npz"}
+    assert config["network_weight"] == 0.5  # The default: the network mixed with its n-gram.
     assert sorted(p.name for p in (run_dir / "checkpoints").iterdir()) == [
         "round_000003.npz", "round_000004.npz"]
 

@@ -2,7 +2,9 @@
 
 Pure numpy. It is trained on the same encoded examples as the network (BOS/EOS from
 `model.vocab`, out-of-vocabulary words as the one OOV id) and scores every vocabulary id at
-every position, so it goes through the same `federated.evaluation.scoring.score` as the network.
+every position, so the report scores it as it scores the network. An export may carry one
+(`save`/`load`), which the keyboard interpolates with the network (`model.interpolation`).
+Its counts are sums over the training users' messages: a federated sum gives the same tables.
 
 Counts (Chen & Goodman 1999, interpolated Kneser-Ney with one discount per order):
 the highest order uses raw counts; lower orders use continuation counts (how many distinct
@@ -17,6 +19,9 @@ lookups are sorted-array searches over a whole batch at once.
 
 from __future__ import annotations
 
+import dataclasses
+import os
+import zipfile
 from dataclasses import dataclass
 
 import numpy as np
@@ -45,9 +50,20 @@ class _Order:
 
 
 class KneserNeyModel:
-    """Interpolated Kneser-Ney next-id probabilities of order `order` (3 = trigram)."""
+    """Interpolated Kneser-Ney next-id probabilities of order `order` (3 = trigram).
 
-    def __init__(self, sequences: np.ndarray, *, vocab_size: int, order: int = 3):
+    Built by `count` (or read back by `load`); the constructor takes the finished tables.
+    """
+
+    def __init__(self, unigram: np.ndarray, orders: list[_Order]):
+        self.vocab_size = len(unigram)
+        self.order = len(orders) + 1
+        self._unigram = unigram
+        self._orders = orders
+
+    @classmethod
+    def count(cls, sequences: np.ndarray, *, vocab_size: int, order: int = 3
+              ) -> KneserNeyModel:
         """Counts the n-grams of `sequences`.
 
         Args:
@@ -60,15 +76,59 @@ class KneserNeyModel:
             raise ValueError(f"order must be >= 1, got {order}")
         if vocab_size ** order >= np.iinfo(np.int64).max:
             raise ValueError(f"order {order} is too high for {vocab_size} ids (int64 keys)")
-        self.vocab_size = vocab_size
-        self.order = order
         counts = [_count_ngrams(sequences, k, vocab_size) for k in range(1, order + 1)]
         kn_counts = [_kneser_ney_counts(counts, k, vocab_size) for k in range(1, order + 1)]
         predictable = np.ones(vocab_size, dtype=bool)
         predictable[[PAD_ID, BOS_ID]] = False
-        self._unigram = _unigram(*kn_counts[0], predictable)
-        self._orders = [_interpolation_terms(*kn_counts[k - 1], vocab_size)
-                        for k in range(2, order + 1)]
+        return cls(_unigram(*kn_counts[0], predictable),
+                   [_interpolation_terms(*kn_counts[k - 1], vocab_size)
+                    for k in range(2, order + 1)])
+
+    def tables(self) -> dict[str, np.ndarray]:
+        """The model's arrays by name: what `save` writes (and what identifies the model)."""
+        return {"unigram": self._unigram, **{
+            f"order{k}_{field.name}": getattr(terms, field.name)
+            for k, terms in enumerate(self._orders, start=2)
+            for field in dataclasses.fields(_Order)}}
+
+    def save(self, path: str | os.PathLike) -> None:
+        """Writes the tables to an `.npz` file (`load` reads it back)."""
+        np.savez(path, **self.tables())
+
+    @classmethod
+    def load(cls, path: str | os.PathLike, *, vocab_size: int) -> KneserNeyModel:
+        """Reads `save`'s file; ValueError if it is unreadable or for another vocabulary."""
+        try:
+            with np.load(path) as tables:
+                arrays = dict(tables)
+        except (OSError, ValueError, zipfile.BadZipFile) as error:
+            raise ValueError(f"{path}: not an n-gram file ({error})") from None
+        unigram = arrays.pop("unigram", None)
+        if unigram is None or unigram.shape != (vocab_size,):
+            raise ValueError(f"{path}: its n-gram is not over the {vocab_size} ids of this "
+                             "vocabulary")
+        fields = [field.name for field in dataclasses.fields(_Order)]
+        orders = []
+        for k in range(2, 2 + len(arrays) // len(fields)):
+            try:
+                orders.append(_Order(**{name: arrays.pop(f"order{k}_{name}")
+                                        for name in fields}))
+            except KeyError as error:
+                raise ValueError(f"{path}: order {k} lacks {error}") from None
+        if arrays:
+            raise ValueError(f"{path}: unexpected tables {sorted(arrays)}")
+        return cls(unigram, orders)
+
+    @property
+    def table_bytes(self) -> int:
+        """The size of the model's arrays: what a device stores to run it."""
+        return sum(array.nbytes for array in self.tables().values())
+
+    def next_log_probabilities(self, context_ids: np.ndarray) -> np.ndarray:
+        """Log-probabilities `[vocab_size]` of the id after `context_ids` (BOS first when the
+        message starts there): the keyboard's one query per word, over the last ids only."""
+        recent = np.asarray(context_ids, dtype=np.int64)[-max(self.order - 1, 1):]
+        return self.logits(recent[None, :])[0, -1]
 
     def probabilities(self, inputs: np.ndarray) -> np.ndarray:
         """Next-id probabilities after every prefix of every row.
@@ -97,7 +157,8 @@ class KneserNeyModel:
         return probabilities.reshape(batch, length, self.vocab_size)
 
     def logits(self, inputs: np.ndarray) -> np.ndarray:
-        """Log-probabilities (float32; -inf for PAD and BOS): a `baselines.LogitsFn`."""
+        """Log-probabilities (float32; -inf for PAD and BOS): a scorer like the network's
+        logits, `[batch, length]` ids -> `[batch, length, vocab_size]`."""
         with np.errstate(divide="ignore"):
             return np.log(self.probabilities(inputs)).astype(np.float32)
 
