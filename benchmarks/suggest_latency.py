@@ -232,8 +232,8 @@ def main(argv: list[str] | None = None) -> int:
         finally:
             server.terminate()
             server.wait()
-        timings = model_timings(args.model, Path(data_dir) / "me", texts, args.requests,
-                                args.predict_calls)
+        calls = model_timings(args.model, Path(data_dir) / "me", texts, args.requests,
+                              args.predict_calls)
 
     print(f"model: {args.model.resolve()}")
     print(f"device 'me' personalized on {len(PERSONAL_MESSAGES)} messages in "
@@ -252,14 +252,14 @@ def main(argv: list[str] | None = None) -> int:
                         ("network alone", "global network alone"),
                         ("personal", "personal model + word cache")):
         print(f"model call alone ({label}, TFLite, alternating): "
-              f"p50 {np.median(timings[name]):.3f} ms, "
-              f"p99 {np.percentile(timings[name], 99):.3f} ms")
+              f"p50 {np.median(calls[name]):.3f} ms, "
+              f"p99 {np.percentile(calls[name], 99):.3f} ms")
     print("ratio as served / network alone (p50): "
-          f"{np.median(timings['served']) / np.median(timings['network alone']):.2f}")
-    keras = timings["keras"]
+          f"{np.median(calls['served']) / np.median(calls['network alone']):.2f}")
+    keras = calls["keras"]
     print(f"Keras model.predict per call: p50 {np.median(keras):.2f} ms, "
           f"p99 {np.percentile(keras, 99):.2f} ms")
-    ratio = np.median(keras) / np.median(timings["served"])
+    ratio = np.median(keras) / np.median(calls["served"])
     print(f"ratio Keras predict / TFLite suggest as served (p50): {ratio:.0f}x")
     return 0
 
