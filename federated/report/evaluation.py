@@ -54,11 +54,12 @@ INTERPOLATED = ("federated", "centralized")
 
 
 def _interpolation(logits_fns: Mapping[str, LogitsFn], ngram: KneserNeyModel,
-                   network_weight: float, inputs: np.ndarray,
+                   network_weight: float, baseline_ngram_top1: float, inputs: np.ndarray,
                    targets: np.ndarray) -> dict[str, Any]:
     """The federated and centralized networks interpolated with `ngram` (the export's, else the
     baseline's): at the export's weight (as the keyboard serves the federated one), and swept
-    from the n-gram alone (0) to the network alone (1)."""
+    from the n-gram alone (0) to the network alone (1). Ratios against the n-gram are against
+    the report's baseline (`baseline_ngram_top1`), as the networks' own are."""
     weights = sorted({*SWEEP_WEIGHTS, network_weight})
     sweeps = {}
     for name in INTERPOLATED:
@@ -70,7 +71,7 @@ def _interpolation(logits_fns: Mapping[str, LogitsFn], ngram: KneserNeyModel,
         "models": models,
         "ratios": {
             "federated_over_ngram_top1":
-                models["federated"]["top1_recall"] / sweeps["federated"][0.0].top1_recall,
+                models["federated"]["top1_recall"] / baseline_ngram_top1,
             "federated_over_centralized_top1":
                 models["federated"]["top1_recall"] / models["centralized"]["top1_recall"]},
         "sweep": [{"network_weight": weight,
@@ -117,8 +118,8 @@ def evaluate_run(workspace: Workspace, export: ExportInfo, history: list[RoundMe
     centralized = load_or_train(
         config.report_dir / "centralized", export.model_config, centralized_config,
         train_inputs, train_targets, provenance={"data_sha256": workspace.data_sha256})
-    ngram = KneserNeyModel.count(sequences_of(train_inputs, train_targets), vocab_size=vocab.size,
-                           order=config.ngram_order)
+    ngram = KneserNeyModel.count(sequences_of(train_inputs, train_targets),
+                                 vocab_size=vocab.size, order=config.ngram_order)
     federated = load_keras_model(export)
     logits_fns = {
         "federated": keras_logits_fn(federated),
@@ -141,7 +142,8 @@ def evaluate_run(workspace: Workspace, export: ExportInfo, history: list[RoundMe
                         "description": MODEL_DESCRIPTIONS[name], **details[name]}
     # What the keyboard serves: the export's own n-gram (device logs counted in a retrained run).
     interpolation = _interpolation(logits_fns, export.read_ngram() or ngram,
-                                   export.network_weight, eval_inputs, eval_targets)
+                                   export.network_weight, models["ngram"]["top1_recall"],
+                                   eval_inputs, eval_targets)
     seen = {row.tobytes() for row in sequences_of(train_inputs, train_targets)}
     message_counts = {user: len(records) for user, records in workspace.eval_records.items()}
     examples_by_topic = encode_users(eval_topics, vocab, max_words=max_words)

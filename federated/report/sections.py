@@ -77,8 +77,9 @@ def _interpolation(report: Mapping[str, Any]) -> Section:
                     *(percent(row[name]["top1_recall"]) for name in names)]
                    for row in interpolation["sweep"]])
     served = (
-        f"the weight of the run's export (`federated.train --network-weight`, chosen on "
-        f"validation users), which the keyboard serves with the export's n-gram, whose tables "
+        "the weight of the run's export (`federated.train --network-weight`, whose default "
+        "was chosen on validation users), which the keyboard serves with the export's n-gram "
+        "(in a run retrained on device logs it counts their messages too), whose tables "
         f"take {interpolation['ngram_table_bytes'] / 2 ** 20:.1f} MiB on the device"
         if weight < 1 else
         "the run's export serves the network alone (its weight is 1: the default with DP or an "
