@@ -32,6 +32,8 @@ from typing import Any, Optional
 
 import numpy as np
 
+from model.export import VOCAB_FILE, read_export_info  # Pure: no TensorFlow.
+
 SENTENCES = [
     "how to make sourdough bread at home",
     "see you at the game tonight",
@@ -171,7 +173,6 @@ def model_timings(model: Path, device_dir: Path, texts: Sequence[str], count: in
     model with its word cache mixed in), alternating, all without the context cache; then
     Keras `model.predict` on the same contexts."""
     from keyboard_app.personal import PersonalSuggester
-    from model.export import VOCAB_FILE, read_export_info
     from model.keras_io import load_keras_model
     from model.personal_export import load_word_cache, read_personal_export
     from model.sequences import encode_context
@@ -246,8 +247,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"throughput, {args.clients} concurrent clients ({args.threads} server threads): "
           f"{rate:.0f} suggestions/s (goal >= {THROUGHPUT_GOAL:.0f}: "
           f"{'met' if rate >= THROUGHPUT_GOAL else 'MISSED'})")
-    print(f"export's network weight {network_weight(args.model)} (below 1: interpolated with "
-          "its n-gram)")
+    print(f"export's network weight {read_export_info(args.model).network_weight} (below 1: "
+          "interpolated with its n-gram)")
     for name, label in (("served", "global model as served, Suggester.suggest"),
                         ("network alone", "global network alone"),
                         ("personal", "personal model + word cache")):
@@ -262,12 +263,6 @@ def main(argv: list[str] | None = None) -> int:
     ratio = np.median(keras) / np.median(calls["served"])
     print(f"ratio Keras predict / TFLite suggest as served (p50): {ratio:.0f}x")
     return 0
-
-
-def network_weight(model: Path) -> float:
-    from model.export import read_export_info
-
-    return read_export_info(model).network_weight
 
 
 if __name__ == "__main__":

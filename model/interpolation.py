@@ -20,18 +20,28 @@ def check_weight(weight: float) -> None:
         raise ValueError(f"the network's weight must be in [0, 1], got {weight}")
 
 
+def log_softmax(logits: np.ndarray) -> np.ndarray:
+    """Log-probabilities over the last axis, in float64."""
+    shifted = logits.astype(np.float64) - logits.max(axis=-1, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+
+
+def mix(network_log_probabilities: np.ndarray, ngram_log_probabilities: np.ndarray,
+        weight: float) -> np.ndarray:
+    """log(weight * p_network + (1 - weight) * p_ngram) from the two log-probabilities, as
+    float32 (-inf where both are impossible)."""
+    check_weight(weight)
+    with np.errstate(divide="ignore"):
+        mixed = np.logaddexp(np.log(weight) + network_log_probabilities,
+                             np.log(1 - weight) + ngram_log_probabilities)
+    return mixed.astype(np.float32)
+
+
 def interpolate(network_logits: np.ndarray, ngram_log_probabilities: np.ndarray,
                 weight: float) -> np.ndarray:
     """log(weight * softmax(network_logits) + (1 - weight) * exp(ngram_log_probabilities)),
-    over the last axis, as float32 (-inf where both are impossible)."""
-    check_weight(weight)
-    network = network_logits.astype(np.float64)
-    network -= network.max(axis=-1, keepdims=True)
-    network -= np.log(np.exp(network).sum(axis=-1, keepdims=True))
-    with np.errstate(divide="ignore"):
-        mixed = np.logaddexp(np.log(weight) + network,
-                             np.log(1 - weight) + ngram_log_probabilities)
-    return mixed.astype(np.float32)
+    over the last axis (`mix` of the network's log-softmax)."""
+    return mix(log_softmax(network_logits), ngram_log_probabilities, weight)
 
 
 class InterpolatedScorer:

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from federated.evaluation.scoring import LogitsFn, RecallScores, score_each
-from model.interpolation import check_weight, interpolate
+from model.interpolation import check_weight, log_softmax, mix
 
 
 def weight_sweep(network: LogitsFn, ngram: LogitsFn, weights: Sequence[float],
@@ -19,8 +19,9 @@ def weight_sweep(network: LogitsFn, ngram: LogitsFn, weights: Sequence[float],
         check_weight(weight)
 
     def mixtures(batch: np.ndarray) -> dict[float, np.ndarray]:
-        network_logits, ngram_log_probabilities = network(batch), ngram(batch)
-        return {weight: interpolate(network_logits, ngram_log_probabilities, weight)
+        network_log_probabilities = log_softmax(network(batch))  # Once for every weight.
+        ngram_log_probabilities = ngram(batch)
+        return {weight: mix(network_log_probabilities, ngram_log_probabilities, weight)
                 for weight in weights}
 
     return score_each(mixtures, inputs, targets)
