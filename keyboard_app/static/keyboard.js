@@ -22,6 +22,10 @@ let device = document.body.dataset.device;
 let outbox = loadEvents("outbox"); // Not yet stored by the server, oldest first.
 let refused = loadEvents("refused"); // Refused by the server (4xx): set aside, shown.
 let flushing = null; // The running flush, if any.
+// The outbox waits for the first panel: a panel answered before an event was stored, shown
+// after it, would overwrite the event's counts and drop its bubble from the thread.
+let announcePanel;
+const panelShown = new Promise((resolve) => { announcePanel = resolve; });
 
 function eventId() {
   const bytes = crypto.getRandomValues(new Uint8Array(16));
@@ -249,9 +253,9 @@ document.getElementById("device").addEventListener("change", (event) => {
 document.getElementById("notice-dismiss").addEventListener("click", dismissRefused);
 document.getElementById("personalize").addEventListener("click", personalize);
 
-// Keys typed before the panel arrives stay in the message box; queued events from an earlier
-// visit are sent once the panel has shown them.
+// Keys typed before the panel arrives stay in the message box; events queued from an earlier
+// visit or logged meanwhile are sent once the panel has shown them (`panelShown`).
 fetch("/api/device").then((response) => response.json()).then(showPanel)
-  .catch(() => showRefused()).finally(flush);
+  .catch(() => showRefused()).finally(() => { announcePanel(); flush(); });
 message.focus();
 afterEdit();

@@ -1,6 +1,6 @@
 // The outbox: every event the page logs waits here, kept per device in localStorage, until the
 // server has stored it. Shares the page's globals (keyboard.js): device, outbox, refused,
-// flushing, CSRF_HEADERS, postJson, showStats; and refreshPersonal (personal.js).
+// flushing, panelShown, CSRF_HEADERS, postJson, showStats; and refreshPersonal (personal.js).
 
 const MAX_BATCH = 100; // Events per request: the API's MAX_EVENTS.
 const RETRY_FIRST_MS = 500; // After a 5xx or a network failure; doubled up to RETRY_MAX_MS.
@@ -32,9 +32,10 @@ function log(event) {
   flush();
 }
 
-// Sends the outbox in order, whoever calls; resolves once it is empty.
+// Sends the outbox in order, whoever calls, once the first panel is shown; resolves once it is
+// empty.
 function flush() {
-  if (!flushing) flushing = sendOutbox().finally(() => { flushing = null; });
+  if (!flushing) flushing = panelShown.then(sendOutbox).finally(() => { flushing = null; });
   return flushing;
 }
 

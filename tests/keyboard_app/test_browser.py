@@ -220,6 +220,29 @@ def test_keys_typed_before_the_panel_arrives_are_kept(browser, server):
     page.close()
 
 
+def test_a_message_sent_before_the_panel_arrives_is_not_overwritten_by_the_older_panel(
+        browser, server, fast_app_config):
+    page = browser.new_page()
+    held = []
+    page.route("**/api/device", lambda route: held.append(route))
+    sent = []
+    page.on("request", lambda request: sent.append(request.url)
+            if request.url.endswith("/api/events") else None)
+    page.goto(server.url)
+    panel = held[0].fetch()  # The server's answer, from before the message is sent.
+
+    page.keyboard.type("sent early")
+    page.keyboard.press("Enter")
+    page.wait_for_timeout(1_000)  # Time enough for an early send to leave and be stored.
+    assert sent == []  # The outbox waits for the panel...
+    held[0].fulfill(response=panel)  # ...which arrives, older than the message.
+
+    expect(page.locator("#stat-messages")).to_have_text("1")
+    expect(page.locator("#thread li")).to_have_text(["sent early"])
+    assert stored_texts(fast_app_config) == ["sent early"]
+    page.close()
+
+
 def test_a_page_under_a_foreign_host_name_gets_nothing(server):
     rules = "--host-resolver-rules=MAP evil.test 127.0.0.1"  # DNS rebinding, in effect.
     with sync_playwright() as playwright:
