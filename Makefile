@@ -149,7 +149,7 @@ bench: setup
 	$(PY) -m benchmarks.personalize_device --model $(DEMO_RUN)/model
 	$(PY) -m benchmarks.suggest_load --model $(DEMO_RUN)/model
 	$(PY) -m benchmarks.triggering_round --data $(DEMO_DATA)
-	$(PY) -m benchmarks.prepare_scale --users 1000,10000
+	$(PY) -m benchmarks.prepare_scale --users 1000,10000 --compare-jobs
 
 # The side-by-side peer (issue 15): Flower's Ray simulation training the same model on the same
 # clients, then our TFF trainer, each against central Keras epochs on the same examples. Flower

@@ -1,18 +1,22 @@
 """Wall time and peak memory of generating a population and preparing it for training.
 
     python -m benchmarks.prepare_scale [--users 1000,10000] [--dir runs/prepare-scale]
+                                       [--compare-jobs]
 
 For each population size, each stage in a fresh subprocess:
 
-- generate: ``python -m data.generate --users N --seed 1`` (histories, searches, impressions);
+- generate: ``python -m data.generate --users N --seed 1`` (histories, searches, impressions),
+  with its default ``--jobs`` (the CPUs); with ``--compare-jobs``, also with ``--jobs 1``, side
+  by side: the speed-up, and whether the two wrote the same bytes;
 - prepare: what ``python -m federated.train`` does with them before its first round, with its
   default settings: read and check the histories, hold out users, build the vocabulary
   (`prepare_workspace`: "workspace"), import TensorFlow and TFF ("import"), encode every
   user's examples ("encode"), build the client datasets and the held-out users' evaluation
   datasets, and look up the first round's cohort ("datasets").
 
-Prints one row per size: each stage's wall and CPU seconds and peak resident memory (that
-child's own VmHWM, `benchmarks.child_usage`), the wall seconds of the preparation's steps, and
+Prints one row per size: each stage's wall and CPU seconds (the generator's workers included)
+and peak resident memory (that child's own VmHWM, `benchmarks.child_usage`: for the generator,
+the process where the users' records meet), the wall seconds of the preparation's steps, and
 the load average (1 min) before the size started: the machine's other work shows in the wall
 times, less in the CPU times, not in the memory.
 """
@@ -20,6 +24,7 @@ times, less in the CPU times, not in the memory.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import shutil
@@ -28,6 +33,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from benchmarks.child_usage import run_measured
+from data.impressions import impressions_path, searches_path
 
 _STEPS = ("workspace", "import", "encode", "datasets")
 
@@ -69,6 +75,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--dir", type=Path, default=Path("runs/prepare-scale"),
                         help="where the generated files and run directories go "
                              "(default %(default)s)")
+    parser.add_argument("--compare-jobs", action="store_true",
+                        help="also generate with --jobs 1: the speed-up of the default jobs, and "
+                             "a check that both wrote the same bytes")
     parser.add_argument("--prepare", type=Path, metavar="DATA", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.prepare:  # The child that measures the preparation steps.
@@ -91,6 +100,29 @@ def main(argv: Sequence[str] | None = None) -> None:
               f"{generated.peak_mib:4.0f} | {prepared.seconds:15.1f} {prepared.cpu_seconds:6.1f} "
               f"{prepared.peak_mib:5.0f} | " + " ".join(f"{steps[step]:.1f}" for step in _STEPS),
               flush=True)
+        if args.compare_jobs:
+            alone = args.dir / f"histories-{users}-one-job.jsonl"
+            one_job = run_measured("data.generate", ["--users", str(users), "--seed", "1",
+                                                     "--out", str(alone), "--quiet", "--jobs", "1"])
+            same = all(_sha256(Path(mine)) == _sha256(Path(theirs)) for mine, theirs in
+                       zip(_generated_files(data), _generated_files(alone)))
+            print(f"{'':14}generate with --jobs 1: {one_job.seconds:.1f} s wall, "
+                  f"{one_job.cpu_seconds:.1f} CPU s, {one_job.peak_mib:.0f} MiB; the default "
+                  f"jobs {one_job.seconds / generated.seconds:.2f}x as fast; same bytes: "
+                  f"{'yes' if same else 'NO'}", flush=True)
+
+
+def _generated_files(data: Path) -> list[str]:
+    """The generator's three files for `data`."""
+    return [str(data), searches_path(data), impressions_path(data)]
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as stream:
+        for block in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 if __name__ == "__main__":

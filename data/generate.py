@@ -88,8 +88,20 @@ def build_parser() -> argparse.ArgumentParser:
         help="write only the typing histories, not the search queries and query-suggestion "
         "impressions beside them (faster)",
     )
+    parser.add_argument(
+        "--jobs",
+        type=int,
+        default=default_jobs(),
+        help="processes drawing the users' messages and clicks; the output is the same bytes "
+        "with any number (default: the CPUs this process may use, %(default)s)",
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     return parser
+
+
+def default_jobs() -> int:
+    """The CPUs this process may run on."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
@@ -100,6 +112,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         parser.error(f"--users must be >= 1, got {args.users}")
     if args.seed < 0:
         parser.error(f"--seed must be >= 0, got {args.seed}")
+    if args.jobs < 1:
+        parser.error(f"--jobs must be >= 1, got {args.jobs}")
     if not (math.isfinite(args.alpha) and args.alpha > 0):
         parser.error(f"--alpha must be a number > 0, got {args.alpha}")
     if not (math.isfinite(args.mean_messages) and args.mean_messages > 3):
@@ -130,7 +144,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     shown = clicked = 0
     with tqdm(total=config.users, unit="user", file=sys.stderr, disable=args.quiet) as bar:
         if args.no_impressions:
-            records = generate_records(config, on_user=lambda _profile: bar.update())
+            records = generate_records(config, on_user=lambda _profile: bar.update(),
+                                       jobs=args.jobs)
             count = write_records(args.out, _counting_words(records, words, tokenize))
             # Logs of an earlier generation must not pass for these histories' logs.
             for stale in (searches_path(args.out), impressions_path(args.out)):
@@ -142,7 +157,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
                 def records_writing_the_rest() -> Iterator[TypingRecord]:
                     nonlocal shown, clicked
-                    logs = generate_user_logs(config, ClickConfig(),
+                    logs = generate_user_logs(config, ClickConfig(), jobs=args.jobs,
                                               on_user=lambda _profile: bar.update())
                     for user in logs:
                         for record, style in zip(user.records, user.styles):

@@ -45,6 +45,7 @@ from data.impressions import ImpressionRecord
 from data.records import TypingRecord, parse_timestamp
 from data.synthetic.config import GenerationConfig
 from data.synthetic.population import NicknameMaker, UserProfile, make_user
+from data.synthetic.processes import ordered_map
 from data.synthetic.simulator import Simulator
 from model.query_candidates import Proposal, QueryCandidate, QueryIndex, build_query_index
 from model.tokenizer import tokenize
@@ -258,6 +259,7 @@ def generate_user_logs(
     clicks: ClickConfig,
     *,
     on_user: Optional[Callable[[UserProfile], None]] = None,
+    jobs: int = 1,
 ) -> Iterator[UserLogs]:
     """Yields every user's messages (the same as `generate_records`) with their impressions.
 
@@ -265,16 +267,25 @@ def generate_user_logs(
         config: What to generate.
         clicks: The logging baseline and click model.
         on_user: Called after each user is yielded (e.g. to advance a progress bar).
+        jobs: Processes drawing the logs (the same logs with any number).
     """
-    baseline = BestProposal(logging_index(config, clicks))
     simulator = Simulator(config)
-    for number, profile in enumerate(simulator.users()):
-        styled = simulator.styled_messages(profile, number)
-        records = [record for record, _ in styled]
-        styles = [style for _, style in styled]
-        rng = np.random.default_rng([config.seed, _CLICK_STREAM, number])
-        shown = suggestions_shown(records, styles, best=baseline, clicks=clicks)
-        impressions = draw_taps(records, styles, shown, clicks=clicks, rng=rng)
-        yield UserLogs(records, styles, impressions)
+    state = (simulator, BestProposal(logging_index(config, clicks)), clicks)
+    users = enumerate(simulator.users())
+    for profile, logs in ordered_map(_user_logs, users, state=state, jobs=jobs):
+        yield logs
         if on_user is not None:
             on_user(profile)
+
+
+def _user_logs(state: tuple[Simulator, BestProposal, ClickConfig],
+               user: tuple[int, UserProfile]) -> tuple[UserProfile, UserLogs]:
+    simulator, baseline, clicks = state
+    number, profile = user
+    styled = simulator.styled_messages(profile, number)
+    records = [record for record, _ in styled]
+    styles = [style for _, style in styled]
+    rng = np.random.default_rng([simulator.config.seed, _CLICK_STREAM, number])
+    shown = suggestions_shown(records, styles, best=baseline, clicks=clicks)
+    impressions = draw_taps(records, styles, shown, clicks=clicks, rng=rng)
+    return profile, UserLogs(records, styles, impressions)

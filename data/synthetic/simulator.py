@@ -22,6 +22,7 @@ from data.synthetic.grammar import Draws, join_phrases
 from data.synthetic.interests import START_RULES, Interest, build_interests
 from data.synthetic.lexicon import FIRST_NAMES, MASCOTS, NEIGHBOURHOODS, STREETS, SURNAMES, TOWNS
 from data.synthetic.population import NicknameMaker, UserProfile, build_league, make_user
+from data.synthetic.processes import ordered_map
 
 _PRONOUN_I = re.compile(r"\bi\b")
 _ABBREVIATIONS = {
@@ -164,17 +165,28 @@ def _favourite(choices: Sequence[str], uniform: float) -> str:
 
 
 def generate_records(
-    config: GenerationConfig, *, on_user: Optional[Callable[[UserProfile], None]] = None
+    config: GenerationConfig,
+    *,
+    on_user: Optional[Callable[[UserProfile], None]] = None,
+    jobs: int = 1,
 ) -> Iterator[TypingRecord]:
     """Yields every user's records, user by user, each user's in chronological order.
 
     Args:
         config: What to generate.
         on_user: Called after each user's records are yielded (e.g. to advance a progress bar).
+        jobs: Processes drawing the messages (the same records with any number).
     """
     simulator = Simulator(config)
-    for index, profile in enumerate(simulator.users()):
-        yield from simulator.messages(profile, index)
+    users = enumerate(simulator.users())
+    for profile, records in ordered_map(_user_messages, users, state=simulator, jobs=jobs):
+        yield from records
         if on_user is not None:
             on_user(profile)
+
+
+def _user_messages(simulator: Simulator, user: tuple[int, UserProfile]
+                   ) -> tuple[UserProfile, list[TypingRecord]]:
+    index, profile = user
+    return profile, simulator.messages(profile, index)
 

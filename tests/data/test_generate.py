@@ -307,6 +307,19 @@ def test_cli_without_impressions_writes_the_same_histories_alone(tmp_path, capsy
                         summary)
 
 
+def test_cli_writes_the_same_bytes_with_one_job_or_two(tmp_path):
+    # 80 users: five chunks of 16, so the parent waits on workers with more chunks in flight.
+    one, two = tmp_path / "one" / "h.jsonl", tmp_path / "two" / "h.jsonl"
+    for path, jobs in ((one, "1"), (two, "2")):
+        path.parent.mkdir()
+        main(["--users", "80", "--seed", "4", "--mean-messages", "5", "--out", str(path),
+              "--quiet", "--jobs", jobs])
+
+    for name in ("h.jsonl", "h.searches.jsonl", "h.impressions.jsonl"):
+        assert (two.parent / name).read_bytes() == (one.parent / name).read_bytes(), name
+    assert one.stat().st_size > 0
+
+
 @pytest.mark.parametrize(
     ("args", "error"),
     [
@@ -316,6 +329,7 @@ def test_cli_without_impressions_writes_the_same_histories_alone(tmp_path, capsy
         (["--users", "3", "--seed", "-1"], "--seed must be >= 0, got -1"),
         (["--users", "3", "--mean-messages", "2"], "--mean-messages must be > 3"),
         (["--users", "three"], "argument --users: invalid int value: 'three'"),
+        (["--users", "3", "--jobs", "0"], "--jobs must be >= 1, got 0"),
     ],
 )
 def test_cli_rejects_bad_arguments(tmp_path, capsys, args, error):
