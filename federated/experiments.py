@@ -104,6 +104,7 @@ SUITES = {
             "model-dropout-0.3": ("--model-dropout", "0.3"),
             "server-lr-half-life-150": ("--server-lr-half-life", "150"),
             "max-client-messages-64": ("--max-client-messages", "64"),
+            "aggregator-mean": ("--aggregator", "mean"),
         }),
 }
 
