@@ -2,7 +2,8 @@
 
 The device's newest messages (`held_out_count`) are held out: the global model and the
 personal model fine-tuned on the older ones are both scored on them with the project's
-top-1 recall (`model.metrics.MaskedTopKRecall`), so the panel compares the two on words the
+top-1 recall (`model.metrics.MaskedTopKRecall`), each as the keyboard serves it (interpolated
+with the export's n-gram, `model.interpolation`), so the panel compares the two on words the
 personal model never trained on. The personal weights become a TFLite model the keyboard
 serves as fast as the global one (`model.serving.to_tflite`).
 """
@@ -18,9 +19,11 @@ import numpy as np
 import tensorflow as tf
 
 from model.export import VOCAB_FILE, ExportInfo
+from model.interpolation import interpolate
 from model.keras_io import assign_weights, load_keras_model, weights_by_name
 from model.metrics import MaskedTopKRecall
 from model.network import build_model
+from model.ngram import KneserNeyModel
 from model.personal_export import DeviceRecall
 from model.personalization import PersonalizationConfig, personalize
 from model.sequences import to_examples
@@ -49,12 +52,17 @@ def held_out_count(messages: int) -> int:
     return min(MAX_HELD_OUT, int(messages * HELD_OUT_SHARE))
 
 
-def top1_recall(model: tf.keras.Model, texts: Sequence[str], vocab: Vocabulary, *,
-                max_words: int) -> tuple[float, int]:
-    """Top-1 recall of `model` on `texts` and the number of words it scored."""
+def top1_recall(model: tf.keras.Model, ngram: Optional[KneserNeyModel], network_weight: float,
+                texts: Sequence[str], vocab: Vocabulary, *, max_words: int
+                ) -> tuple[float, int]:
+    """Top-1 recall on `texts` of `model` as served (mixed with `ngram` at `network_weight`;
+    None: alone) and the number of words it scored."""
     inputs, targets = to_examples(texts, vocab, max_words=max_words)
+    scores = model(inputs, training=False).numpy()
+    if ngram is not None:
+        scores = interpolate(scores, ngram.logits(inputs), network_weight)
     metric = MaskedTopKRecall(1)
-    metric.update_state(targets, model(inputs, training=False))
+    metric.update_state(targets, scores)
     return float(metric.result()), int(metric.words.numpy())
 
 
@@ -64,6 +72,7 @@ def build_personal_model(global_info: ExportInfo, messages: Sequence[str],
 
     Raises:
         ValueError: no messages.
+        ExportError: the export's n-gram file is damaged.
     """
     if not messages:
         raise ValueError("no messages logged on this device yet: type some first")
@@ -80,9 +89,10 @@ def build_personal_model(global_info: ExportInfo, messages: Sequence[str],
     assign_weights(personal_model, weights)
     recall = None
     if newest:
-        global_top1, words = top1_recall(global_model, newest, vocab,
+        ngram, weight = global_info.read_ngram(), global_info.network_weight
+        global_top1, words = top1_recall(global_model, ngram, weight, newest, vocab,
                                          max_words=model_config.max_words)
-        personal_top1, _ = top1_recall(personal_model, newest, vocab,
+        personal_top1, _ = top1_recall(personal_model, ngram, weight, newest, vocab,
                                        max_words=model_config.max_words)
         recall = DeviceRecall(global_top1=global_top1, personal_top1=personal_top1,
                               messages=len(newest), words=words)

@@ -42,8 +42,8 @@ class PersonalizationConfig:
     """How a device fine-tunes the global model on its own messages.
 
     The optimizer, learning rate, epochs, layers and interpolation are what
-    `python -m federated.report.personalization` chose on the demo run's training users
-    (README, "Personalization"); `min_messages` is the keyboard's trigger, where the
+    `python -m federated.report.personalization` chose on the demo run's training users, each
+    model scored as served with the export's n-gram (README, "Personalization"); `min_messages` is the keyboard's trigger, where the
     evaluation's users gain most and fewest lose.
 
     Attributes:
@@ -58,12 +58,12 @@ class PersonalizationConfig:
         seed: the shuffle order of the device's messages.
     """
 
-    epochs: int = 6
+    epochs: int = 3
     learning_rate: float = 0.1
     optimizer: str = "sgd"
     batch_size: int = 16
     trainable: str = "all"
-    interpolation: float = 0.5
+    interpolation: float = 1.0
     min_messages: int = 40
     max_messages: int = 200
     seed: int = 0

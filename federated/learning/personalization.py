@@ -4,9 +4,12 @@ Built with TFF 0.87's `tff.learning.algorithms.build_personalization_eval_comput
 server broadcasts the global weights; each client scores them on its newer messages,
 fine-tunes a copy on its older ones with every strategy of the grid (`model.personalization`'s
 loop, the one the keyboard runs), scores each interpolation between the two, and returns
-counts only: hits and scored words, with and without its word cache, and how many messages it
-holds. TFF's reservoir sampling brings those per-client scalars to the server; no weights
-leave a client (`metrics_only`, checked by the tests).
+counts only: hits and scored words, with and without its word cache, and how many messages
+it holds. Every score is of the model as the keyboard serves it: the network interpolated with
+the export's n-gram at the export's weight (`model.interpolation`; the n-gram's
+log-probabilities at each scored position travel with the newer messages, as the cache's
+predictions do). TFF's reservoir sampling brings those per-client scalars to the server; no
+weights leave a client (`metrics_only`, checked by the tests).
 
 The word cache (pure Python, `model.word_cache`) runs where the client's data is prepared: its
 first suggestion at every position of the newer messages travels with them as two inputs of
@@ -17,7 +20,7 @@ from __future__ import annotations
 
 import collections
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, Optional
 
 import numpy as np
 import tensorflow as tf
@@ -40,6 +43,7 @@ from model.personalization import (
 from model.vocab import NUM_SPECIAL_TOKENS
 
 IDS, CACHE_PROBABILITY, CACHE_HIT = "ids", "cache_probability", "cache_hit"
+NGRAM = "ngram_log_probability"  # [positions, vocabulary] on scored messages, else [.., 1].
 SIZES = "sizes"  # The pseudo-strategy that reports how many messages a client holds.
 BASELINE = "baseline_metrics"  # TFF's key for the global model's metrics.
 _EVAL_BATCH = 64
@@ -54,14 +58,17 @@ def interpolation_key(index: int) -> str:
 
 
 def element_spec(sequence_length: int) -> collections.OrderedDict:
-    """The batch structure of the evaluation's client data: ids and the cache's predictions
-    as `x`, next-word targets as `y`, all `[batch, sequence_length]`."""
-    def spec(dtype):
-        return tf.TensorSpec([None, sequence_length], dtype)
+    """The batch structure of the evaluation's client data: ids, the cache's predictions and
+    the n-gram's log-probabilities as `x`, next-word targets as `y`, all `[batch,
+    sequence_length]` but the n-gram's `[batch, sequence_length, vocabulary or 1]` (1 where
+    nothing is scored: the messages fine-tuned on, or an export without an n-gram)."""
+    def spec(dtype, *more):
+        return tf.TensorSpec([None, sequence_length, *more], dtype)
 
     return collections.OrderedDict(
         x=collections.OrderedDict([(IDS, spec(tf.int32)), (CACHE_PROBABILITY, spec(tf.float32)),
-                                   (CACHE_HIT, spec(tf.float32))]),
+                                   (CACHE_HIT, spec(tf.float32)),
+                                   (NGRAM, spec(tf.float32, None))]),
         y=spec(tf.int32))
 
 
@@ -73,7 +80,8 @@ def make_model_fn(model_config: ModelConfig, *, seed: int
 
     def model_fn() -> tff.learning.models.VariableModel:
         network = build_model(model_config, seed=seed)
-        inputs = {name: tf.keras.Input(shape=(None,), dtype=tensor.dtype, name=name)
+        inputs = {name: tf.keras.Input(shape=(None, *tensor.shape[2:]), dtype=tensor.dtype,
+                                       name=name)
                   for name, tensor in spec["x"].items()}
         wrapper = tf.keras.Model(inputs=inputs, outputs=network(inputs[IDS]))
         return tff.learning.models.from_keras_model(wrapper, loss=next_word_loss(),
@@ -99,33 +107,63 @@ def global_weights(model_config: ModelConfig, weights: Mapping[str, np.ndarray]
 
 
 def client_input(personal: Examples, scored: Examples, cache_probability: np.ndarray,
-                 cache_hit: np.ndarray) -> collections.OrderedDict:
+                 cache_hit: np.ndarray, ngram_log_probability: Optional[np.ndarray]
+                 ) -> collections.OrderedDict:
     """One client's data: `personal` (older) examples to fine-tune on, `scored` (newer) ones
-    with the cache's predictions at each of their positions, as unbatched datasets."""
-    def dataset(examples: Examples, probability: np.ndarray, hit: np.ndarray):
+    with the cache's predictions and the n-gram's log-probabilities (`[messages, positions,
+    vocabulary]`; None: the export has no n-gram) at each of their positions, as unbatched
+    datasets."""
+    def dataset(examples: Examples, probability: np.ndarray, hit: np.ndarray,
+                ngram: Optional[np.ndarray]):
         inputs, targets = examples
+        if ngram is None:
+            ngram = np.zeros((*inputs.shape, 1), dtype=np.float32)
         return tf.data.Dataset.from_tensor_slices(collections.OrderedDict(
             x=collections.OrderedDict([(IDS, inputs), (CACHE_PROBABILITY, probability),
-                                       (CACHE_HIT, hit.astype(np.float32))]),
+                                       (CACHE_HIT, hit.astype(np.float32)),
+                                       (NGRAM, ngram.astype(np.float32))]),
             y=targets))
 
     no_cache = np.zeros(personal[1].shape, dtype=np.float32)
     return collections.OrderedDict(
-        train_data=dataset(personal, no_cache, no_cache),
-        test_data=dataset(scored, cache_probability.astype(np.float32), cache_hit))
+        train_data=dataset(personal, no_cache, no_cache, None),
+        test_data=dataset(scored, cache_probability.astype(np.float32), cache_hit,
+                          ngram_log_probability))
 
 
-def recall_counts(model: tff.learning.models.VariableModel, test_data: tf.data.Dataset
-                  ) -> collections.OrderedDict:
-    """Top-1 hits and scored words of `model` on `test_data` (`model.metrics`' masking), and
-    the hits when the cache's first word replaces the model's wherever it is likelier: the
-    first slot of `model.word_cache.mix_suggestions`."""
+def served_probabilities(logits: tf.Tensor, ngram_log_probability: tf.Tensor,
+                         network_weight: float) -> tf.Tensor:
+    """The next-word probabilities the keyboard serves: softmax(logits) mixed with the
+    n-gram's at `network_weight` (`model.interpolation.interpolate`, in TensorFlow)."""
+    probabilities = tf.nn.softmax(logits)
+    if network_weight == 1:
+        return probabilities
+    return (network_weight * probabilities
+            + (1 - network_weight) * tf.exp(ngram_log_probability))
+
+
+def recall_counter(network_weight: float) -> Callable:
+    """`recall_counts(model, test_data)` of the model as served at `network_weight`."""
+    def recall_counts(model: tff.learning.models.VariableModel, test_data: tf.data.Dataset
+                      ) -> collections.OrderedDict:
+        return _recall_counts(model, test_data, network_weight)
+
+    return recall_counts
+
+
+def _recall_counts(model: tff.learning.models.VariableModel, test_data: tf.data.Dataset,
+                   network_weight: float) -> collections.OrderedDict:
+    """Top-1 hits and scored words of `model` as served on `test_data` (`model.metrics`'
+    masking), and the hits when the cache's first word replaces the served first word
+    wherever it is likelier: the first slot of `model.word_cache.mix_suggestions`."""
     def add_batch(totals, batch):
-        logits = model.predict_on_batch(batch["x"], training=False)
+        probabilities = served_probabilities(
+            model.predict_on_batch(batch["x"], training=False), batch["x"][NGRAM],
+            network_weight)
         targets = batch["y"]
         scored = scored_positions(targets, exclude_oov=False)
-        model_hit = top_k_hits(targets, logits, k=1)
-        best = tf.reduce_max(tf.nn.softmax(logits)[..., NUM_SPECIAL_TOKENS:], axis=-1)
+        model_hit = top_k_hits(targets, tf.math.log(probabilities), k=1)
+        best = tf.reduce_max(probabilities[..., NUM_SPECIAL_TOKENS:], axis=-1)
         cache_hit = batch["x"][CACHE_HIT] > 0.5
         mixed_hit = tf.where(batch["x"][CACHE_PROBABILITY] > best, cache_hit, model_hit)
         return tuple(total + tf.reduce_sum(tf.cast(tf.logical_and(scored, hit), tf.float32))
@@ -140,7 +178,8 @@ def recall_counts(model: tff.learning.models.VariableModel, test_data: tf.data.D
 
 
 def _personalize_fn_builder(config: PersonalizationConfig, shapes: Sequence[Sequence[int]],
-                            interpolations: Sequence[float]) -> Callable[[], Callable]:
+                            interpolations: Sequence[float], network_weight: float
+                            ) -> Callable[[], Callable]:
     """The builder TFF calls once per graph: an optimizer and a `tf.function` that fine-tunes
     the client's model and scores each interpolation."""
     def build():
@@ -159,7 +198,8 @@ def _personalize_fn_builder(config: PersonalizationConfig, shapes: Sequence[Sequ
             for index, weight in enumerate(interpolations):
                 for variable, first, last in zip(variables, start, tuned):
                     variable.assign(interpolate(first, last, weight))
-                metrics[interpolation_key(index)] = recall_counts(model, test_data)
+                metrics[interpolation_key(index)] = _recall_counts(model, test_data,
+                                                                   network_weight)
             return metrics
 
         return personalize
@@ -186,7 +226,7 @@ def build_personalization_eval(model_fn: Callable[[], tff.learning.models.Variab
                                strategies: Sequence[PersonalizationConfig],
                                interpolations: Sequence[float], *,
                                trainable_shapes: Mapping[str, Sequence[Sequence[int]]],
-                               max_clients: int) -> tff.Computation:
+                               network_weight: float, max_clients: int) -> tff.Computation:
     """The computation `(global weights @SERVER, client data @CLIENTS) -> per-client metrics
     @SERVER`, each metric a list with one value per client (the same client at the same
     index, at most `max_clients` sampled).
@@ -199,6 +239,8 @@ def build_personalization_eval(model_fn: Callable[[], tff.learning.models.Variab
         interpolations: the weights of the fine-tuned model scored, each in [0, 1].
         trainable_shapes: by `trainable` choice, the shapes of the variables it trains
             (for the optimizer's slots).
+        network_weight: the export's weight of the network against its n-gram (1: none):
+            every model is scored as the keyboard serves it.
         max_clients: clients whose metrics reach the server.
     """
     if not strategies or not interpolations:
@@ -208,10 +250,10 @@ def build_personalization_eval(model_fn: Callable[[], tff.learning.models.Variab
     builders: collections.OrderedDict[str, Any] = collections.OrderedDict()
     for index, config in enumerate(strategies):
         builders[strategy_key(index)] = _personalize_fn_builder(
-            config, trainable_shapes[config.trainable], interpolations)
+            config, trainable_shapes[config.trainable], interpolations, network_weight)
     builders[SIZES] = lambda: tf.function(_count_sizes)
     return tff.learning.algorithms.build_personalization_eval_computation(
-        model_fn, builders, baseline_evaluate_fn=tf.function(recall_counts),
+        model_fn, builders, baseline_evaluate_fn=tf.function(recall_counter(network_weight)),
         max_num_clients=max_clients)
 
 

@@ -4,7 +4,8 @@
 
 As Wang et al. 2019: every user's history is split by time, the older messages to personalize
 on (the newest `--max-messages` of them) and to count the word cache from, the newer
-(`--scored-fraction` of it) to score the global and the personal model on. A grid of
+(`--scored-fraction` of it) to score the global and the personal model on, each as the
+keyboard serves it (interpolated with the export's n-gram at the export's weight). A grid of
 fine-tuning settings is run on a seeded sample of TRAINING users; the best (strategy,
 interpolation) and the number of messages below which personalization stays off are chosen
 there; then the choice is measured on the run's HELD-OUT users. Writes DIR/personalization.json
@@ -110,14 +111,15 @@ def strategies_of(config: PersonalizationEvalConfig) -> list[Any]:
             for epochs in config.epochs]
 
 
-def _client_inputs(users: Mapping[str, UserData], vocab, model_config,
-                   config: PersonalizationEvalConfig) -> list[Any]:
-    """Each user's client data: examples, and their word cache's predictions (on device)."""
-    from federated.learning.personalization import client_input
+def _client_examples(users: Mapping[str, UserData], vocab, model_config,
+                     config: PersonalizationEvalConfig) -> list[tuple[Any, ...]]:
+    """Each user's examples and their word cache's predictions (on device): the arguments of
+    `client_input` but the n-gram's, which `_run` adds a call's clients at a time (a
+    vocabulary-wide row per scored position is too large to hold for every user)."""
     from model.sequences import to_examples
     from model.word_cache import WordCache, cache_predictions
 
-    inputs = []
+    clients = []
     max_words = model_config.max_words
     for user in users.values():
         personal = to_examples(user.personal[-config.max_messages:], vocab, max_words=max_words)
@@ -125,22 +127,27 @@ def _client_inputs(users: Mapping[str, UserData], vocab, model_config,
         if len(personal[0]) == 0 or len(scored[0]) == 0:
             continue
         cache = WordCache.from_messages(user.personal, vocab, all_words=config.cache_all_words)
-        inputs.append(client_input(personal, scored,
-                                   *cache_predictions(cache, user.scored, max_words=max_words)))
-    return inputs
+        clients.append((personal, scored,
+                        *cache_predictions(cache, user.scored, max_words=max_words)))
+    return clients
 
 
-def _run(computation, weights, clients: list[Any], config: PersonalizationEvalConfig,
-         description: str) -> dict[str, Any]:
+def _run(computation, weights, clients: list[tuple[Any, ...]], ngram,
+         config: PersonalizationEvalConfig, description: str) -> dict[str, Any]:
+    """Calls `computation` on `clients` (`_client_examples`), `config.clients_per_call` at a
+    time, with the export's n-gram (or None) scoring their newer messages."""
     from tqdm import tqdm
 
     from federated.evaluation.personalization import merge_outputs
+    from federated.learning.personalization import client_input
 
     outputs = []
     step = config.clients_per_call
     for start in tqdm(range(0, len(clients), step), desc=description, unit="call",
                       dynamic_ncols=True):
-        outputs.append(computation(weights, clients[start:start + step]))
+        inputs = [client_input(*client, None if ngram is None else ngram.logits(client[1][0]))
+                  for client in clients[start:start + step]]
+        outputs.append(computation(weights, inputs))
     return merge_outputs(outputs)
 
 
@@ -173,8 +180,9 @@ def evaluate_personalization(run_dir: Path, config: PersonalizationEvalConfig
         weights, shapes = p13n.global_weights(export.model_config,
                                               {name: stored[name] for name in stored.files})
     vocab, model_config = workspace.vocab, export.model_config
-    selection_clients = _client_inputs(selection, vocab, model_config, config)
-    held_out_clients = _client_inputs(held_out, vocab, model_config, config)
+    ngram = export.read_ngram()
+    selection_clients = _client_examples(selection, vocab, model_config, config)
+    held_out_clients = _client_examples(held_out, vocab, model_config, config)
     strategies = strategies_of(config)
     model_fn = p13n.make_model_fn(model_config, seed=0)
     keys = {"baseline": p13n.BASELINE, "sizes": p13n.SIZES}
@@ -183,8 +191,8 @@ def evaluate_personalization(run_dir: Path, config: PersonalizationEvalConfig
     with tff_worker(RuntimeConfig(), log_path=None):
         grid_eval = p13n.build_personalization_eval(
             model_fn, strategies, config.interpolations, trainable_shapes=shapes,
-            max_clients=config.clients_per_call)
-        grid_metrics = _run(grid_eval, weights, selection_clients, config,
+            network_weight=export.network_weight, max_clients=config.clients_per_call)
+        grid_metrics = _run(grid_eval, weights, selection_clients, ngram, config,
                             f"grid of {len(strategies)} on training users")
         candidates = {(s, i): figures.client_scores(grid_metrics, p13n.strategy_key(s),
                                                     p13n.interpolation_key(i), **keys)
@@ -197,8 +205,8 @@ def evaluate_personalization(run_dir: Path, config: PersonalizationEvalConfig
                                      interpolation=config.interpolations[best_interpolation])
         held_out_eval = p13n.build_personalization_eval(
             model_fn, [chosen], config.interpolations, trainable_shapes=shapes,
-            max_clients=config.clients_per_call)
-        held_out_metrics = _run(held_out_eval, weights, held_out_clients, config,
+            network_weight=export.network_weight, max_clients=config.clients_per_call)
+        held_out_metrics = _run(held_out_eval, weights, held_out_clients, ngram, config,
                                 "chosen on held-out users")
 
     clients = figures.client_scores(held_out_metrics, p13n.strategy_key(0),
@@ -238,6 +246,7 @@ def evaluate_personalization(run_dir: Path, config: PersonalizationEvalConfig
         "grid": grid,
         "selection_users": len(selection_clients),
         "model_version": export.version,
+        "network_weight": export.network_weight,
         "settings": dataclasses.asdict(config),
         "seconds": time.monotonic() - started,
     }

@@ -112,3 +112,28 @@ def test_a_vocabulary_of_another_export_is_refused():
 def test_config_errors_say_what_is_wrong(options, message):
     with pytest.raises(ValueError, match=message):
         PersonalizationConfig(**options)
+
+
+@pytest.mark.slow
+def test_the_device_recall_scores_both_models_as_served_with_the_exports_ngram(tmp_path):
+    from model.export import write_export
+    from model.ngram import KneserNeyModel, sequences_of
+    from model.personal_model import build_personal_model
+    from model.serving import to_tflite
+
+    network = build_model(CONFIG, seed=3)
+    texts = ["many cats"] * 5 + [PHRASE] * 10  # The newest, held out, are the phrase.
+    ngram = KneserNeyModel.count(sequences_of(*to_examples(texts, VOCAB, max_words=6)),
+                                 vocab_size=VOCAB.size)
+    recalls = {}
+    for weight in (0.0, 1.0):
+        export = write_export(tmp_path / str(weight), model_config=CONFIG, vocab=VOCAB,
+                              weights=weights_by_name(network),
+                              tflite_model=to_tflite(network, CONFIG), label="r0001",
+                              ngram=ngram, network_weight=weight)
+        recalls[weight] = build_personal_model(export, texts, PersonalizationConfig(
+            epochs=3, learning_rate=0.5, batch_size=2)).recall
+
+    # The n-gram alone is served at weight 0: fine-tuning the network changes nothing there.
+    assert recalls[0.0].global_top1 == recalls[0.0].personal_top1 > 0.5
+    assert recalls[1.0].personal_top1 > recalls[1.0].global_top1  # The network alone.

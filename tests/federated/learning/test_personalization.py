@@ -22,7 +22,9 @@ from federated.learning.personalization import (  # noqa: E402
 from federated.learning.worker import tff_worker  # noqa: E402
 from model.config import ModelConfig  # noqa: E402
 from model.keras_io import weights_by_name  # noqa: E402
+from model.metrics import scored_positions, top_k_hits  # noqa: E402
 from model.network import build_model  # noqa: E402
+from model.ngram import KneserNeyModel, sequences_of  # noqa: E402
 from model.personalization import PersonalizationConfig  # noqa: E402
 from model.sequences import to_examples  # noqa: E402
 from model.vocab import Vocabulary  # noqa: E402
@@ -38,21 +40,27 @@ STRATEGIES = [PersonalizationConfig(epochs=3, learning_rate=0.5, batch_size=2),
                                     trainable="bias", batch_size=2)]
 
 
-@pytest.fixture(scope="module")
-def evaluation():
+def built(network_weight: float):
     weights, shapes = global_weights(MODEL, weights_by_name(build_model(MODEL, seed=3)))
     computation = build_personalization_eval(make_model_fn(MODEL, seed=0), STRATEGIES,
                                              [0.0, 1.0], trainable_shapes=shapes,
-                                             max_clients=5)
+                                             network_weight=network_weight, max_clients=5)
     return weights, computation
 
 
-def phrase_client(older: int, newer: int):
+@pytest.fixture(scope="module")
+def evaluation():
+    return built(network_weight=1.0)
+
+
+def phrase_client(older: int, newer: int, ngram: KneserNeyModel | None = None):
     personal, scored = [PHRASE] * older, [PHRASE] * newer
     cache = WordCache.from_messages(personal, VOCAB)
+    scored_examples = to_examples(scored, VOCAB, max_words=MODEL.max_words)
     return client_input(to_examples(personal, VOCAB, max_words=MODEL.max_words),
-                        to_examples(scored, VOCAB, max_words=MODEL.max_words),
-                        *cache_predictions(cache, scored, max_words=MODEL.max_words))
+                        scored_examples,
+                        *cache_predictions(cache, scored, max_words=MODEL.max_words),
+                        None if ngram is None else ngram.logits(scored_examples[0]))
 
 
 def test_only_per_client_metric_scalars_reach_the_server(evaluation):
@@ -94,3 +102,25 @@ def test_a_repeated_phrase_scores_better_after_personalization(evaluation):
     # The cache suggests "with" after "bread" and "zork" after "with", which the model never
     # can: two more hits per message.
     np.testing.assert_array_equal(base["top1_hits_with_cache"] - base["top1_hits"], [6, 6])
+
+
+def test_every_model_is_scored_as_served_with_the_exports_ngram():
+    # At network weight 0 the keyboard serves the n-gram alone: the hits are the n-gram's,
+    # before and after fine-tuning the network.
+    inputs, targets = to_examples(["how to make map", "many cats", "how to make bread"] * 3,
+                                  VOCAB, max_words=MODEL.max_words)
+    ngram = KneserNeyModel.count(sequences_of(inputs, targets), vocab_size=VOCAB.size)
+    weights, computation = built(network_weight=0.0)
+    scored_inputs, scored_targets = to_examples([PHRASE] * 3, VOCAB, max_words=MODEL.max_words)
+    expected = float(np.sum(top_k_hits(scored_targets, ngram.logits(scored_inputs), k=1).numpy()
+                            & scored_positions(scored_targets, exclude_oov=False).numpy()))
+
+    with tff_worker():
+        metrics = computation(weights, [phrase_client(8, 3, ngram)])
+
+    assert expected > 0
+    np.testing.assert_array_equal(metrics[BASELINE]["top1_hits"], [expected])
+    for index in range(len(STRATEGIES)):
+        tuned = metrics[strategy_key(index)][interpolation_key(1)]
+        np.testing.assert_array_equal(tuned["top1_hits"], [expected])
+
