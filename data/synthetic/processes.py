@@ -8,6 +8,7 @@ index, so any process can draw them and the output is the same bytes with any nu
 from __future__ import annotations
 
 import multiprocessing
+import signal
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from itertools import islice
@@ -24,6 +25,8 @@ _state: Any = None  # The worker process's state, set when the pool starts.
 def _start(state: Any) -> None:
     global _state
     _state = state
+    # Ctrl-C is the parent's to handle: it stops the pool, and its writer leaves no half file.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _work_on(work: Callable[[Any, Any], Any], chunk: list[Any]) -> list[Any]:
