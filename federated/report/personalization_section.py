@@ -36,7 +36,8 @@ def personalization_section(report: Mapping[str, Any]) -> Section:
         f"time; the global model and the personal one (fine-tuned on the older messages, at "
         f"most {chosen['max_messages']}) are scored on the newest "
         f"{percent(settings['scored_fraction'])} of the messages; only counts leave the "
-        f"devices. Settings chosen on {p13n['selection_users']} training users: SGD, "
+        f"devices. {_as_served(p13n.get('network_weight', 1.0))} Settings chosen on "
+        f"{p13n['selection_users']} training users: SGD, "
         f"learning rate {chosen['learning_rate']:g}, {chosen['epochs']} epoch(s), trainable "
         f"`{chosen['trainable']}`, interpolation {chosen['interpolation']:g}; personalization "
         f"off below {chosen['min_messages']} messages. The word cache counts "
@@ -65,3 +66,10 @@ def personalization_section(report: Mapping[str, Any]) -> Section:
                   "Per-user top-1 gain on held-out users, in points")]
           if "personalization" in report.get("plots", {}) else []),
     ])
+
+
+def _as_served(network_weight: float) -> str:
+    if network_weight == 1:
+        return "Both are scored as served: the network alone."
+    return ("Both are scored as served: each network interpolated with the export's n-gram, "
+            f"at network weight {network_weight:g}.")

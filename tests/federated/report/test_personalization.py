@@ -54,7 +54,10 @@ def test_the_command_writes_the_contract_keys_a_section_and_a_histogram(toy_run,
     assert len(found["grid"]) == 2 * 2  # Two strategies, two interpolations.
     assert set(found["by_activity"]) <= {"light", "medium", "heavy"}
     assert (tmp_path / "personalization.png").stat().st_size > 0
+    assert found["network_weight"] == 0.5  # The toy export serves its n-gram: scored so.
     assert "Per-user top-1 gain" in (tmp_path / "personalization.md").read_text()
+    assert "interpolated with the export's n-gram, at network weight 0.5" in (
+        tmp_path / "personalization.md").read_text()
     assert read_personalization(tmp_path, found["model_version"]) == found
     assert read_personalization(tmp_path, "another-version") is None
 
