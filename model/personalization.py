@@ -43,8 +43,9 @@ class PersonalizationConfig:
 
     The optimizer, learning rate, epochs, layers and interpolation are what
     `python -m federated.report.personalization` chose on the demo run's training users, each
-    model scored as served with the export's n-gram (README, "Personalization"); `min_messages` is the keyboard's trigger, where the
-    evaluation's users gain most and fewest lose.
+    model scored as served with the export's n-gram (README, "Personalization");
+    `min_messages` is the keyboard's trigger, where the evaluation's users gain most and
+    fewest lose.
 
     Attributes:
         epochs: passes over the device's messages.

@@ -272,14 +272,14 @@ def generate_user_logs(
     simulator = Simulator(config)
     state = (simulator, BestProposal(logging_index(config, clicks)), clicks)
     users = enumerate(simulator.users())
-    for profile, logs in ordered_map(_user_logs, users, state=state, jobs=jobs):
+    for (_, profile), logs in ordered_map(_user_logs, users, state=state, jobs=jobs):
         yield logs
         if on_user is not None:
             on_user(profile)
 
 
 def _user_logs(state: tuple[Simulator, BestProposal, ClickConfig],
-               user: tuple[int, UserProfile]) -> tuple[UserProfile, UserLogs]:
+               user: tuple[int, UserProfile]) -> UserLogs:
     simulator, baseline, clicks = state
     number, profile = user
     styled = simulator.styled_messages(profile, number)
@@ -288,4 +288,4 @@ def _user_logs(state: tuple[Simulator, BestProposal, ClickConfig],
     rng = np.random.default_rng([simulator.config.seed, _CLICK_STREAM, number])
     shown = suggestions_shown(records, styles, best=baseline, clicks=clicks)
     impressions = draw_taps(records, styles, shown, clicks=clicks, rng=rng)
-    return profile, UserLogs(records, styles, impressions)
+    return UserLogs(records, styles, impressions)

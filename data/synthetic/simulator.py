@@ -179,14 +179,12 @@ def generate_records(
     """
     simulator = Simulator(config)
     users = enumerate(simulator.users())
-    for profile, records in ordered_map(_user_messages, users, state=simulator, jobs=jobs):
+    for (_, profile), records in ordered_map(_user_messages, users, state=simulator, jobs=jobs):
         yield from records
         if on_user is not None:
             on_user(profile)
 
 
-def _user_messages(simulator: Simulator, user: tuple[int, UserProfile]
-                   ) -> tuple[UserProfile, list[TypingRecord]]:
+def _user_messages(simulator: Simulator, user: tuple[int, UserProfile]) -> list[TypingRecord]:
     index, profile = user
-    return profile, simulator.messages(profile, index)
-
+    return simulator.messages(profile, index)

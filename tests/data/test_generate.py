@@ -6,6 +6,8 @@ import dataclasses
 import hashlib
 import itertools
 import re
+import subprocess
+import sys
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import datetime
@@ -22,6 +24,7 @@ from data.synthetic.interests import interest_specs
 from data.synthetic.lexicon import FILLERS
 from data.synthetic.population import HOURLY_ACTIVITY, build_league, user_id_for
 from data.synthetic.simulator import Simulator, add_fillers, generate_records
+from tests.paths import REPO
 
 _WORD = re.compile(r"[a-z0-9]+(?:'[a-z0-9]+)*")
 
@@ -309,11 +312,13 @@ def test_cli_without_impressions_writes_the_same_histories_alone(tmp_path, capsy
 
 def test_cli_writes_the_same_bytes_with_one_job_or_two(tmp_path):
     # 80 users: five chunks of 16, so the parent waits on workers with more chunks in flight.
+    # In its own process: the workers are forked, and this one may hold TensorFlow's threads.
     one, two = tmp_path / "one" / "h.jsonl", tmp_path / "two" / "h.jsonl"
     for path, jobs in ((one, "1"), (two, "2")):
         path.parent.mkdir()
-        main(["--users", "80", "--seed", "4", "--mean-messages", "5", "--out", str(path),
-              "--quiet", "--jobs", jobs])
+        subprocess.run([sys.executable, "-m", "data.generate", "--users", "80", "--seed", "4",
+                        "--mean-messages", "5", "--out", str(path), "--quiet", "--jobs", jobs],
+                       cwd=REPO, check=True, capture_output=True)
 
     for name in ("h.jsonl", "h.searches.jsonl", "h.impressions.jsonl"):
         assert (two.parent / name).read_bytes() == (one.parent / name).read_bytes(), name

@@ -123,4 +123,3 @@ def test_every_model_is_scored_as_served_with_the_exports_ngram():
     for index in range(len(STRATEGIES)):
         tuned = metrics[strategy_key(index)][interpolation_key(1)]
         np.testing.assert_array_equal(tuned["top1_hits"], [expected])
-
