@@ -121,7 +121,7 @@ def client_input(personal: Examples, scored: Examples, cache_probability: np.nda
         return tf.data.Dataset.from_tensor_slices(collections.OrderedDict(
             x=collections.OrderedDict([(IDS, inputs), (CACHE_PROBABILITY, probability),
                                        (CACHE_HIT, hit.astype(np.float32)),
-                                       (NGRAM, ngram.astype(np.float32))]),
+                                       (NGRAM, ngram.astype(np.float32, copy=False))]),
             y=targets))
 
     no_cache = np.zeros(personal[1].shape, dtype=np.float32)
@@ -138,6 +138,10 @@ def served_probabilities(logits: tf.Tensor, ngram_log_probability: tf.Tensor,
     probabilities = tf.nn.softmax(logits)
     if network_weight == 1:
         return probabilities
+    # A client input without the n-gram (its placeholder is one column wide) would shift every
+    # probability by 1 - network_weight without a word: refuse it.
+    tf.debugging.assert_equal(tf.shape(ngram_log_probability)[-1], tf.shape(logits)[-1],
+                              message="the n-gram's log-probabilities are missing")
     return (network_weight * probabilities
             + (1 - network_weight) * tf.exp(ngram_log_probability))
 
@@ -157,12 +161,12 @@ def _recall_counts(model: tff.learning.models.VariableModel, test_data: tf.data.
     masking), and the hits when the cache's first word replaces the served first word
     wherever it is likelier: the first slot of `model.word_cache.mix_suggestions`."""
     def add_batch(totals, batch):
-        probabilities = served_probabilities(
-            model.predict_on_batch(batch["x"], training=False), batch["x"][NGRAM],
-            network_weight)
+        logits = model.predict_on_batch(batch["x"], training=False)
+        probabilities = served_probabilities(logits, batch["x"][NGRAM], network_weight)
         targets = batch["y"]
         scored = scored_positions(targets, exclude_oov=False)
-        model_hit = top_k_hits(targets, tf.math.log(probabilities), k=1)
+        # Ranked by the logits when the network is served alone, as the keyboard ranks them.
+        model_hit = top_k_hits(targets, logits if network_weight == 1 else probabilities, k=1)
         best = tf.reduce_max(probabilities[..., NUM_SPECIAL_TOKENS:], axis=-1)
         cache_hit = batch["x"][CACHE_HIT] > 0.5
         mixed_hit = tf.where(batch["x"][CACHE_PROBABILITY] > best, cache_hit, model_hit)

@@ -33,6 +33,7 @@ from federated.training.run_dir import RunDir
 from model.export import WEIGHTS_FILE
 
 PERSONALIZATION_FILE = "personalization.json"
+MAX_CALL_BYTES = 512 * 2**20  # The n-gram rows of one call's clients, well under gRPC's 2 GiB.
 
 
 @dataclass(frozen=True)
@@ -132,21 +133,39 @@ def _client_examples(users: Mapping[str, UserData], vocab, model_config,
     return clients
 
 
+def call_groups(row_bytes: Sequence[int], *, max_clients: int, max_bytes: int
+                ) -> list[range]:
+    """Consecutive clients for each call: at most `max_clients`, and at most `max_bytes` of
+    n-gram rows (`row_bytes`, per client) unless one client alone holds more. A call's inputs
+    travel to the TFF worker in one message, which gRPC caps at 2 GiB."""
+    groups, start, total = [], 0, 0
+    for index, size in enumerate(row_bytes):
+        if index > start and (index - start == max_clients or total + size > max_bytes):
+            groups.append(range(start, index))
+            start, total = index, 0
+        total += size
+    if start < len(row_bytes):
+        groups.append(range(start, len(row_bytes)))
+    return groups
+
+
 def _run(computation, weights, clients: list[tuple[Any, ...]], ngram,
          config: PersonalizationEvalConfig, description: str) -> dict[str, Any]:
-    """Calls `computation` on `clients` (`_client_examples`), `config.clients_per_call` at a
-    time, with the export's n-gram (or None) scoring their newer messages."""
+    """Calls `computation` on `clients` (`_client_examples`), in `call_groups`, with the
+    export's n-gram (or None) scoring their newer messages."""
     from tqdm import tqdm
 
     from federated.evaluation.personalization import merge_outputs
     from federated.learning.personalization import client_input
 
+    row = 4 * (ngram.vocab_size if ngram is not None else 1)  # float32 per scored position
+    groups = call_groups([row * client[1][0].size for client in clients],
+                         max_clients=config.clients_per_call, max_bytes=MAX_CALL_BYTES)
     outputs = []
-    step = config.clients_per_call
-    for start in tqdm(range(0, len(clients), step), desc=description, unit="call",
-                      dynamic_ncols=True):
-        inputs = [client_input(*client, None if ngram is None else ngram.logits(client[1][0]))
-                  for client in clients[start:start + step]]
+    for group in tqdm(groups, desc=description, unit="call", dynamic_ncols=True):
+        inputs = [client_input(*clients[index],
+                               None if ngram is None else ngram.logits(clients[index][1][0]))
+                  for index in group]
         outputs.append(computation(weights, inputs))
     return merge_outputs(outputs)
 

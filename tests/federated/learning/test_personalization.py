@@ -21,13 +21,14 @@ from federated.learning.personalization import (  # noqa: E402
 )
 from federated.learning.worker import tff_worker  # noqa: E402
 from model.config import ModelConfig  # noqa: E402
+from model.interpolation import interpolate  # noqa: E402
 from model.keras_io import weights_by_name  # noqa: E402
 from model.metrics import scored_positions, top_k_hits  # noqa: E402
 from model.network import build_model  # noqa: E402
 from model.ngram import KneserNeyModel, sequences_of  # noqa: E402
 from model.personalization import PersonalizationConfig  # noqa: E402
 from model.sequences import to_examples  # noqa: E402
-from model.vocab import Vocabulary  # noqa: E402
+from model.vocab import NUM_SPECIAL_TOKENS, Vocabulary  # noqa: E402
 from model.word_cache import WordCache, cache_predictions  # noqa: E402
 
 pytestmark = pytest.mark.slow
@@ -123,3 +124,35 @@ def test_every_model_is_scored_as_served_with_the_exports_ngram():
     for index in range(len(STRATEGIES)):
         tuned = metrics[strategy_key(index)][interpolation_key(1)]
         np.testing.assert_array_equal(tuned["top1_hits"], [expected])
+
+
+def test_a_mixture_is_scored_as_the_keyboard_mixes_and_the_cache_competes_with_it():
+    inputs, targets = to_examples(["how to make map", "many cats", "how to make bread"] * 3,
+                                  VOCAB, max_words=MODEL.max_words)
+    ngram = KneserNeyModel.count(sequences_of(inputs, targets), vocab_size=VOCAB.size)
+    weights, computation = built(network_weight=0.5)
+    scored = [PHRASE] * 3
+    scored_inputs, scored_targets = to_examples(scored, VOCAB, max_words=MODEL.max_words)
+    served = interpolate(build_model(MODEL, seed=3)(scored_inputs).numpy(),
+                         ngram.logits(scored_inputs), 0.5)  # The keyboard's mixture.
+    counted = scored_positions(scored_targets, exclude_oov=False).numpy()
+    hits = top_k_hits(scored_targets, served, k=1).numpy()
+    probability, cache_hit = cache_predictions(WordCache.from_messages([PHRASE] * 8, VOCAB),
+                                               scored, max_words=MODEL.max_words)
+    best = np.exp(served[..., NUM_SPECIAL_TOKENS:]).max(axis=-1)
+    with_cache = np.where(probability > best, cache_hit, hits)
+
+    with tff_worker():
+        metrics = computation(weights, [phrase_client(8, 3, ngram)])
+
+    np.testing.assert_array_equal(metrics[BASELINE]["top1_hits"], [np.sum(hits & counted)])
+    np.testing.assert_array_equal(metrics[BASELINE]["top1_hits_with_cache"],
+                                  [np.sum(with_cache & counted)])
+    assert np.sum(with_cache & counted) > np.sum(hits & counted)  # The cache's OOV words.
+
+
+def test_a_client_without_the_exports_ngram_is_refused():
+    weights, computation = built(network_weight=0.5)
+
+    with tff_worker(), pytest.raises(Exception, match="log-probabilities are missing"):
+        computation(weights, [phrase_client(8, 3, ngram=None)])

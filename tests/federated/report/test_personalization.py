@@ -13,7 +13,7 @@ import pytest
 from data.records import write_records
 from data.synthetic.config import GenerationConfig
 from data.synthetic.simulator import generate_records
-from federated.report.personalization import main, read_personalization
+from federated.report.personalization import call_groups, main, read_personalization
 from tests.paths import REPO
 
 TINY_GRID = ["--selection-users", "4", "--learning-rates", "0.5", "--epochs", "1",
@@ -69,3 +69,11 @@ def test_bad_options_are_one_line_and_exit_code_2(tmp_path, capsys):
     assert "trainable must be one of" in capsys.readouterr().err
     assert main([str(tmp_path)]) == 2
     assert "not a finished training run" in capsys.readouterr().err
+
+
+def test_calls_group_clients_by_count_and_by_the_bytes_of_their_ngram_rows():
+    assert call_groups([10] * 7, max_clients=3, max_bytes=100) == [
+        range(0, 3), range(3, 6), range(6, 7)]
+    assert call_groups([40, 40, 40, 150, 10], max_clients=10, max_bytes=100) == [
+        range(0, 2), range(2, 3), range(3, 4), range(4, 5)]  # One client over alone.
+    assert call_groups([], max_clients=3, max_bytes=100) == []
