@@ -7,7 +7,8 @@ For each population size, each stage in a fresh subprocess:
 
 - generate: ``python -m data.generate --users N --seed 1`` (histories, searches, impressions),
   with its default ``--jobs`` (the CPUs); with ``--compare-jobs``, also with ``--jobs 1``, side
-  by side: the speed-up, and whether the two wrote the same bytes;
+  by side: the speed-up, and whether the two wrote the same bytes (a difference stops the
+  benchmark with an error);
 - prepare: what ``python -m federated.train`` does with them before its first round, with its
   default settings: read and check the histories, hold out users, build the vocabulary
   (`prepare_workspace`: "workspace"), import TensorFlow and TFF ("import"), encode every
@@ -24,7 +25,6 @@ times, less in the CPU times, not in the memory.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
 import shutil
@@ -33,7 +33,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from benchmarks.child_usage import run_measured
+from data.generate import default_jobs
 from data.impressions import impressions_path, searches_path
+from federated.training.workspace import file_sha256
 
 _STEPS = ("workspace", "import", "encode", "datasets")
 
@@ -87,6 +89,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     if min(sizes) < 2:
         parser.error("every population needs at least 2 users (some are held out)")
     args.dir.mkdir(parents=True, exist_ok=True)
+    print(f"data.generate's default --jobs here: {default_jobs()}")
     print("   users  load | generate: wall s  cpu s  MiB | prepare: wall s  cpu s   MiB | "
           "steps s: " + " ".join(_STEPS))
     for users in sizes:
@@ -104,25 +107,20 @@ def main(argv: Sequence[str] | None = None) -> None:
             alone = args.dir / f"histories-{users}-one-job.jsonl"
             one_job = run_measured("data.generate", ["--users", str(users), "--seed", "1",
                                                      "--out", str(alone), "--quiet", "--jobs", "1"])
-            same = all(_sha256(Path(mine)) == _sha256(Path(theirs)) for mine, theirs in
+            same = all(file_sha256(Path(mine)) == file_sha256(Path(theirs)) for mine, theirs in
                        zip(_generated_files(data), _generated_files(alone)))
             print(f"{'':14}generate with --jobs 1: {one_job.seconds:.1f} s wall, "
                   f"{one_job.cpu_seconds:.1f} CPU s, {one_job.peak_mib:.0f} MiB; the default "
                   f"jobs {one_job.seconds / generated.seconds:.2f}x as fast; same bytes: "
                   f"{'yes' if same else 'NO'}", flush=True)
+            if not same:
+                raise SystemExit(f"{data} and {alone} differ: the jobs changed the output")
 
 
 def _generated_files(data: Path) -> list[str]:
     """The generator's three files for `data`."""
     return [str(data), searches_path(data), impressions_path(data)]
 
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as stream:
-        for block in iter(lambda: stream.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 if __name__ == "__main__":
