@@ -122,6 +122,5 @@ def _generated_files(data: Path) -> list[str]:
     return [str(data), searches_path(data), impressions_path(data)]
 
 
-
 if __name__ == "__main__":
     main()

@@ -36,7 +36,7 @@ def personalization_section(report: Mapping[str, Any]) -> Section:
         f"time; the global model and the personal one (fine-tuned on the older messages, at "
         f"most {chosen['max_messages']}) are scored on the newest "
         f"{percent(settings['scored_fraction'])} of the messages; only counts leave the "
-        f"devices. {_as_served(p13n.get('network_weight', 1.0))} Settings chosen on "
+        f"devices. {_as_served(p13n.get('network_weight'))} Settings chosen on "
         f"{p13n['selection_users']} training users: SGD, "
         f"learning rate {chosen['learning_rate']:g}, {chosen['epochs']} epoch(s), trainable "
         f"`{chosen['trainable']}`, interpolation {chosen['interpolation']:g}; personalization "
@@ -68,7 +68,9 @@ def personalization_section(report: Mapping[str, Any]) -> Section:
     ])
 
 
-def _as_served(network_weight: float) -> str:
+def _as_served(network_weight: float | None) -> str:
+    if network_weight is None:  # Written before the evaluation scored the models as served.
+        return "Both networks are scored alone."
     if network_weight == 1:
         return "Both are scored as served: the network alone."
     return ("Both are scored as served: each network interpolated with the export's n-gram, "
