@@ -19,6 +19,7 @@ the model (`cache_probability`, `cache_hit`) which the network ignores and the s
 from __future__ import annotations
 
 import collections
+import functools
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Optional
 
@@ -146,16 +147,7 @@ def served_probabilities(logits: tf.Tensor, ngram_log_probability: tf.Tensor,
             + (1 - network_weight) * tf.exp(ngram_log_probability))
 
 
-def recall_counter(network_weight: float) -> Callable:
-    """`recall_counts(model, test_data)` of the model as served at `network_weight`."""
-    def recall_counts(model: tff.learning.models.VariableModel, test_data: tf.data.Dataset
-                      ) -> collections.OrderedDict:
-        return _recall_counts(model, test_data, network_weight)
-
-    return recall_counts
-
-
-def _recall_counts(model: tff.learning.models.VariableModel, test_data: tf.data.Dataset,
+def recall_counts(model: tff.learning.models.VariableModel, test_data: tf.data.Dataset,
                    network_weight: float) -> collections.OrderedDict:
     """Top-1 hits and scored words of `model` as served on `test_data` (`model.metrics`'
     masking), and the hits when the cache's first word replaces the served first word
@@ -202,8 +194,8 @@ def _personalize_fn_builder(config: PersonalizationConfig, shapes: Sequence[Sequ
             for index, weight in enumerate(interpolations):
                 for variable, first, last in zip(variables, start, tuned):
                     variable.assign(interpolate(first, last, weight))
-                metrics[interpolation_key(index)] = _recall_counts(model, test_data,
-                                                                   network_weight)
+                metrics[interpolation_key(index)] = recall_counts(model, test_data,
+                                                                  network_weight)
             return metrics
 
         return personalize
@@ -257,7 +249,8 @@ def build_personalization_eval(model_fn: Callable[[], tff.learning.models.Variab
             config, trainable_shapes[config.trainable], interpolations, network_weight)
     builders[SIZES] = lambda: tf.function(_count_sizes)
     return tff.learning.algorithms.build_personalization_eval_computation(
-        model_fn, builders, baseline_evaluate_fn=tf.function(recall_counter(network_weight)),
+        model_fn, builders, baseline_evaluate_fn=tf.function(
+            functools.partial(recall_counts, network_weight=network_weight)),
         max_num_clients=max_clients)
 
 
