@@ -3,11 +3,13 @@
     python -m benchmarks.workers [--users 1000] [--rounds 6] [--clients-per-round 20]
 
 Trains the default model (the demo's settings) on the same sampled clients twice: on one
-worker started here, then on two (`--workers` with two loopback ports). Prints, for each,
-the first round, the median of the later rounds, and what travelled over gRPC per later round:
-bytes the trainer sent to its workers and received from them, counted at TFF's stub (the
-computations, the server state for every worker, each client's dataset, the partial
-aggregates). Then the largest difference between the two final models' weights.
+worker started here, then on two (`--workers` with two loopback ports), as the trainer does:
+the one worker is started with the round compiled while it boots, while the two running
+workers' first round compiles TFF's mergeable form. Prints, for each, the first round, the
+median of the later rounds, and what travelled over gRPC per later round: bytes the trainer
+sent to its workers and received from them, counted at TFF's stub (the computations, the
+server state for every worker, each client's dataset, the partial aggregates). Then the
+largest difference between the two final models' weights.
 """
 
 from __future__ import annotations
@@ -48,7 +50,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--clients-per-round", type=int, default=20)
     args = parser.parse_args(argv)
     if args.rounds < 2:
-        parser.error("--rounds must be at least 2: the first round traces, later ones are timed")
+        parser.error("--rounds must be at least 2: the first round warms up, later ones are timed")
 
     # Imported here so --help answers at once.
     import numpy as np
@@ -76,7 +78,7 @@ def main(argv: Sequence[str] | None = None) -> None:
 
     def run(runtime: RuntimeConfig) -> list[np.ndarray]:
         seconds, traffic = [], []
-        with tff_worker(runtime):
+        with tff_worker(runtime, precompile=[process.next]):  # As the trainer starts it.
             state = process.initialize()
             for round_number in range(1, args.rounds + 1):
                 clients = sample_clients(list(datasets), count=config.clients_per_round,

@@ -31,7 +31,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="where the worker's output goes (default worker-PORT.log in the "
                              "current directory)")
     add_worker_options(parser.add_argument_group("TFF worker"), RuntimeConfig())
-    parser.set_defaults(workers=None)  # `runtime_config` reads it: this worker is one.
+    # `runtime_config` reads these: this worker is one, and restarting is its trainer's.
+    parser.set_defaults(workers=None, restart_worker_every=0)
     return parser
 
 

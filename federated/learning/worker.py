@@ -17,12 +17,13 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import functools
 import gc
 import os
 import signal
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,6 +44,8 @@ WORKER_BINARY_NAME = "worker_binary"
 # How long the trainer waits for a running worker to answer (at start-up, or to come back
 # after a failed call) before it gives up, naming it.
 ANSWER_SECONDS = 10.0
+# Compiled computations kept for the life of the process: a trainer uses a handful.
+COMPILED_KEPT = 16
 
 
 def worker_binary_path() -> Path:
@@ -90,19 +93,27 @@ def stop_worker(process: subprocess.Popen, *, grace_seconds: float = 5.0) -> Non
             process.wait()
 
 
+@functools.lru_cache(maxsize=COMPILED_KEPT)
 def _compile(computation):
     """Lowers a computation for the worker, which has no secure-aggregation protocol.
 
     Secure sums (`--secure-aggregation`) become plain sums of the same fixed-point values,
     as in TFF's test backend: the simulation computes what the protocol would, without its
     cryptography. Computations without secure sums are left as they are.
+
+    Kept for the process, not for one execution context: a fresh worker (`Workers.restart`)
+    comes with a fresh context, whose own cache starts empty, and TFF's lowering (its static
+    Grappler pass most of all) takes seconds for a round's computation. Without this, every
+    restart compiled every computation again, and TFF's cache kept every copy.
     """
     computation = tff.backends.test.replace_secure_intrinsics_with_bodies(computation)
     return tff.backends.native.desugar_and_transform_to_native(computation)
 
 
+@functools.lru_cache(maxsize=COMPILED_KEPT)
 def _compile_mergeable(computation):
-    """Splits a computation at its aggregation, for several workers (`_compile` runs after)."""
+    """Splits a computation at its aggregation, for several workers (`_compile` runs after;
+    kept for the process, as `_compile`)."""
     computation = tff.backends.test.replace_secure_intrinsics_with_bodies(computation)
     return tff.backends.native.compile_to_mergeable_comp_form(computation)
 
@@ -213,9 +224,11 @@ class Workers:
     computation continues exactly, after the new worker has loaded it once.
     """
 
-    def __init__(self, config: RuntimeConfig, log_path: Path | None) -> None:
+    def __init__(self, config: RuntimeConfig, log_path: Path | None,
+                 precompile: Sequence[tff.Computation] = ()) -> None:
         self._config = config
         self._log_path = log_path
+        self._precompile = tuple(precompile)
         self._current = contextlib.ExitStack()
         self.process: subprocess.Popen | None = None
 
@@ -229,6 +242,8 @@ class Workers:
             else:
                 self.process, port = start_worker(self._config, self._log_path)
                 stack.callback(stop_worker, self.process)
+                for computation in self._precompile:  # While the worker boots.
+                    _compile(computation)
                 connections = [stack.enter_context(connect(
                     f"localhost:{port}", self._config.startup_seconds, self.process,
                     self._log_path))]
@@ -261,13 +276,18 @@ class Workers:
 
 @contextlib.contextmanager
 def tff_worker(config: RuntimeConfig = RuntimeConfig(),  # noqa: B008 (frozen, immutable)
-               *, log_path: Path | None = None) -> Iterator[Workers]:
+               *, log_path: Path | None = None,
+               precompile: Sequence[tff.Computation] = ()) -> Iterator[Workers]:
     """Runs TFF computations on TFF workers for the duration of the `with` block.
 
     The workers are `config.workers`, or else a fresh one started here. Installs an execution
     context backed by them as TFF's default, and on leaving the block (normally, by exception
     or by Ctrl-C) restores TFF's own default and stops the worker it started. If this process
     is killed outright, the kernel kills that worker.
+
+    `precompile`: computations to compile for the worker started here while it boots (a
+    second or so), instead of when first called. Running workers are already up: there is
+    nothing to overlap, and their computations compile when first called.
 
     Raises:
         WorkerLostError: a worker does not serve in time (`config.startup_seconds` for the one
@@ -278,7 +298,7 @@ def tff_worker(config: RuntimeConfig = RuntimeConfig(),  # noqa: B008 (frozen, i
         The workers (`Workers`: the process started here, for tests and diagnostics, and
         its restart).
     """
-    workers = Workers(config, log_path)
+    workers = Workers(config, log_path, precompile)
     workers.start()
     try:
         yield workers

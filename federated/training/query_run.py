@@ -82,7 +82,8 @@ def train_queries(workspace: QueryWorkspace) -> dict[str, Any]:
         eligible=None if workspace.availability is None else workspace.availability.eligible,
         priority=[device for device in workspace.device_clients if device in datasets],
         priority_round=workspace.resume_round + 1)
-    with tff_worker(config.runtime, log_path=files.worker_log) as workers:
+    with tff_worker(config.runtime, log_path=files.worker_log,
+                    precompile=[process.next]) as workers:
         # The initial state depends only on the run's training labels (weights start at 0).
         state = process.initialize()
         history: list[QueryRoundMetrics] = []

@@ -79,7 +79,8 @@ def train(workspace: Workspace) -> dict[str, Any]:
     evaluate = Evaluator(training, build_evaluation_process(model_fn),
                          list(eval_datasets.values()),
                          [eval_datasets[user] for user in periodic])
-    with tff_worker(config.runtime, log_path=files.worker_log) as workers:
+    with tff_worker(config.runtime, log_path=files.worker_log,
+                    precompile=[training.next]) as workers:
         # Initial weights come from an eager Keras model, not from TFF's traced one: they
         # then depend only on the seed (or the init export), never on what the process did
         # before, so a resumed run and an uninterrupted run start from identical weights.

@@ -1,13 +1,15 @@
-"""Several TFF workers on real loopback ports: the same run as one worker, up to float
-summation order, and a worker killed mid-run fails the round, named, and the run resumes.
-Marked slow."""
+"""Several TFF workers, started by the worker command on real loopback ports: the same run as
+one worker, up to float summation order; a worker killed mid-run fails the round, named, and
+the run resumes; Ctrl-C stops a worker command and its worker. Marked slow."""
 
 from __future__ import annotations
 
 import csv
+import select
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -17,16 +19,16 @@ import pytest
 
 pytest.importorskip("tensorflow_federated")
 
-from federated.learning.options import RuntimeConfig  # noqa: E402
-from federated.learning.worker import start_worker, stop_worker  # noqa: E402
 from tests.federated.training.test_run import (  # noqa: E402
     TOY_ARGS,
     histories,  # noqa: F401 (a fixture)
     start_trainer,
     train,
     wait_for_round,
+    wait_until_dead,
 )
 from tests.paths import REPO  # noqa: E402
+from tests.worker_processes import worker_pids  # noqa: E402
 
 pytestmark = pytest.mark.slow
 
@@ -39,20 +41,56 @@ LOSS_TOLERANCE = 1e-5
 RECALL_TOLERANCE = 0.01
 
 
-@pytest.fixture
-def workers(tmp_path) -> Iterator[Callable[[], tuple[str, object]]]:
-    """Starts TFF workers on free loopback ports: `start() -> (HOST:PORT, process)`; stops
-    them all at the end of the test, however it ends."""
-    processes = []
+def _await_serving(command: subprocess.Popen, seconds: float) -> str:
+    """The line `python -m federated.worker` prints once its worker serves."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([command.stdout], [], [], deadline - time.monotonic())
+        line = command.stdout.readline() if ready else ""
+        if "serving on port" in line:
+            return line
+        if command.poll() is not None:
+            break
+    command.kill()
+    raise AssertionError(f"the worker command did not serve: {command.communicate()[1][-2000:]}")
 
-    def start():
-        process, port = start_worker(RuntimeConfig(), tmp_path / f"worker{len(processes)}.log")
-        processes.append(process)
-        return f"localhost:{port}", process
+
+@pytest.fixture
+def workers(tmp_path) -> Iterator[Callable[[int], list[tuple[str, subprocess.Popen]]]]:
+    """Starts TFF workers as a worker machine does (README: `python -m federated.worker --port
+    PORT`) on free loopback ports: `start(count) -> [(HOST:PORT, command)]`. At the end of the
+    test, however it ends, each command still running gets Ctrl-C and must exit with 130, and
+    no worker it started may outlive it."""
+    commands, binaries = [], []
+
+    def start(count: int) -> list[tuple[str, subprocess.Popen]]:
+        started = []
+        for _ in range(count):
+            port = portpicker.pick_unused_port()
+            commands.append(subprocess.Popen(
+                [sys.executable, "-m", "federated.worker", "--port", str(port), "--log",
+                 str(tmp_path / f"worker{len(commands)}.log")],
+                cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                # As `start_trainer`: Ctrl-C as in a terminal, even under a background shell.
+                preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL)))
+            started.append((f"localhost:{port}", commands[-1]))
+        for address, command in started:
+            assert f"serving on port {address.split(':')[1]} " in _await_serving(command, 120)
+            binaries.extend(worker_pids(parent=command.pid))
+        return started
 
     yield start
-    for process in processes:
-        stop_worker(process)
+    running = [command for command in commands if command.poll() is None]
+    for command in running:
+        command.send_signal(signal.SIGINT)
+    codes = []
+    for command in running:
+        try:
+            codes.append(command.wait(timeout=30))
+        finally:
+            command.kill()
+    assert codes == [130] * len(running)
+    assert all(wait_until_dead(pid) for pid in binaries)
 
 
 def rows(run_dir: Path) -> list[dict]:
@@ -94,7 +132,7 @@ def one_worker_run(histories, tmp_path_factory) -> Path:  # noqa: F811
 
 def test_two_workers_train_the_same_model_as_one(histories, one_worker_run, workers,  # noqa: F811
                                                   tmp_path):
-    (first, _), (second, _) = workers(), workers()
+    (first, _), (second, _) = workers(2)
 
     summary = train(histories, tmp_path / "run", "--rounds", "4",
                     "--workers", f"{first},{second}")
@@ -105,7 +143,7 @@ def test_two_workers_train_the_same_model_as_one(histories, one_worker_run, work
 
 def test_a_killed_worker_fails_the_round_naming_it_and_the_run_resumes(
         histories, one_worker_run, workers, tmp_path):  # noqa: F811
-    (first, _), (second, second_process) = workers(), workers()
+    (first, _), (second, second_process) = workers(2)
     trainer = start_trainer(histories, tmp_path / "run", "--rounds", "50",
                             "--workers", f"{first},{second}")
     try:
