@@ -12,10 +12,11 @@ central epoch. Prints the ratio round / central epoch over the whole run and by 
 rounds, as the median of the rounds' ratios and as the ratio of their sums; the first round
 against the steady rounds; and the memory of the trainer plus its TFF worker at round 10,
 every 50 rounds, and the last. The TFF worker is replaced by a fresh one as the trainer
-replaces it (`--restart-worker-every`, 0: never), and the round after which that happens pays
-for it. The worker is started as the trainer starts it, compiling the round's computation
-while it boots, so round 1 does not compile; the seconds from the worker's start to the end of
-round 1 are printed too. `--compare-runtime` also times a few worker settings.
+replaces it (`--restart-worker-every`, 0: never): the round after which that happens pays
+for the restart, and the rounds on a fresh worker are printed on their own. The worker is
+started as the trainer starts it, compiling the round's computation while it boots, so round 1
+does not compile; the seconds from the worker's start to the end of round 1 are printed too.
+`--compare-runtime` also times a few worker settings.
 Goals (2 cores): steady round / central epoch <= 1.1 (both figures are printed: the median
 of rounds weighs short rounds' fixed cost, the sums weigh time), first round <= 2 x steady
 round, memory at round 300 <= 1.1 x memory at round 10.
@@ -151,6 +152,13 @@ def main(argv: Sequence[str] | None = None) -> None:
           f"{steady_round:.3f} s; ratio {seconds[0] / steady_round:.2f}  (goal <= 2)")
     print(f"from starting the worker to the end of round 1 (its boot, overlapped with "
           f"compiling the round; round 1): {to_first_round:.3f} s")
+    fresh = [r + 1 for r in range(1, args.rounds) if args.restart_worker_every
+             and r % args.restart_worker_every == 0 and r + 1 in steady]
+    if fresh:
+        print(f"rounds on a fresh worker (the restart itself is charged to the round before): "
+              f"median {statistics.median(seconds[r - 1] for r in fresh):.3f} s over "
+              f"{len(fresh)} (rounds {', '.join(map(str, fresh[:5]))}"
+              f"{', ...' if len(fresh) > 5 else ''}); steady round {steady_round:.3f} s")
     for label, index in (("trainer", 0), ("TFF worker", 1)):
         at_10, at_last = memory[10][index], memory[args.rounds][index]
         print(f"{label} memory MiB: round 10 {at_10[0]:.0f} (peak {at_10[1]:.0f}), round "

@@ -52,7 +52,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         with connect(f"localhost:{port}", config.startup_seconds, process, log_path):
             print(f"TFF worker serving on port {port} (pid {process.pid}, log {log_path}); "
                   "Ctrl-C stops it", flush=True)
-        return process.wait()
+        code = process.wait()
+        if code < 0:  # Killed: exit as a shell reports it, 128 + the signal.
+            print(f"error: the TFF worker was killed by signal {-code}; see {log_path}",
+                  file=sys.stderr)
+            return 128 - code
+        return code
     except WorkerLostError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1

@@ -23,7 +23,7 @@ import os
 import signal
 import subprocess
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,8 +44,6 @@ WORKER_BINARY_NAME = "worker_binary"
 # How long the trainer waits for a running worker to answer (at start-up, or to come back
 # after a failed call) before it gives up, naming it.
 ANSWER_SECONDS = 10.0
-# Compiled computations kept for the life of the process: a trainer uses a handful.
-COMPILED_KEPT = 16
 
 
 def worker_binary_path() -> Path:
@@ -93,27 +91,19 @@ def stop_worker(process: subprocess.Popen, *, grace_seconds: float = 5.0) -> Non
             process.wait()
 
 
-@functools.lru_cache(maxsize=COMPILED_KEPT)
 def _compile(computation):
     """Lowers a computation for the worker, which has no secure-aggregation protocol.
 
     Secure sums (`--secure-aggregation`) become plain sums of the same fixed-point values,
     as in TFF's test backend: the simulation computes what the protocol would, without its
     cryptography. Computations without secure sums are left as they are.
-
-    Kept for the process, not for one execution context: a fresh worker (`Workers.restart`)
-    comes with a fresh context, whose own cache starts empty, and TFF's lowering (its static
-    Grappler pass most of all) takes seconds for a round's computation. Without this, every
-    restart compiled every computation again, and TFF's cache kept every copy.
     """
     computation = tff.backends.test.replace_secure_intrinsics_with_bodies(computation)
     return tff.backends.native.desugar_and_transform_to_native(computation)
 
 
-@functools.lru_cache(maxsize=COMPILED_KEPT)
 def _compile_mergeable(computation):
-    """Splits a computation at its aggregation, for several workers (`_compile` runs after;
-    kept for the process, as `_compile`)."""
+    """Splits a computation at its aggregation, for several workers (`_compile` runs after)."""
     computation = tff.backends.test.replace_secure_intrinsics_with_bodies(computation)
     return tff.backends.native.compile_to_mergeable_comp_form(computation)
 
@@ -185,17 +175,19 @@ def connect(address: str, seconds: float, process: subprocess.Popen | None = Non
         channel.close()
 
 
-def _execution_context(connections: list[_Connection]) -> tff.framework.SyncContext:
+def _execution_context(connections: list[_Connection], compile_fn: Callable
+                       ) -> tff.framework.SyncContext:
     """One worker runs whole computations; several each run a share of the clients, TFF's
     mergeable form: every worker gets the server state, its clients' data, and returns its
-    partial aggregate, which the trainer merges, in the order they arrive."""
+    partial aggregate, which the trainer merges, in the order they arrive. `compile_fn`:
+    `_compile`, or the same memoized."""
     if len(connections) == 1:
         return tff.framework.SyncExecutionContext(
-            executor_fn=connections[0].executor_factory(), compiler_fn=_compile,
+            executor_fn=connections[0].executor_factory(), compiler_fn=compile_fn,
             transform_args=tff.tensorflow.transform_args,
             transform_result=tff.tensorflow.transform_result)
     contexts = [tff.framework.AsyncExecutionContext(
-        executor_fn=connection.executor_factory(), compiler_fn=_compile,
+        executor_fn=connection.executor_factory(), compiler_fn=compile_fn,
         transform_args=tff.tensorflow.transform_args,
         transform_result=tff.tensorflow.transform_result) for connection in connections]
     return _MergeableContext(contexts, compiler_fn=_compile_mergeable)
@@ -224,11 +216,20 @@ class Workers:
     computation continues exactly, after the new worker has loaded it once.
     """
 
-    def __init__(self, config: RuntimeConfig, log_path: Path | None,
+    def __init__(self, config: RuntimeConfig, log_path: Path | None, *,
                  precompile: Sequence[tff.Computation] = ()) -> None:
+        for computation in precompile:
+            if not isinstance(computation, tff.Computation):
+                raise TypeError(f"precompile takes TFF computations (e.g. a process's `next`), "
+                                f"got {type(computation).__name__}")
         self._config = config
         self._log_path = log_path
         self._precompile = tuple(precompile)
+        # For these workers' life, not one execution context's: a fresh worker (`restart`)
+        # comes with a fresh context, whose TFF cache starts empty, and lowering a round's
+        # computation (TFF's static Grappler pass most of all) takes seconds. Without this,
+        # every restart compiled every computation again, and TFF's cache kept every copy.
+        self._compile = functools.lru_cache(maxsize=None)(_compile)
         self._current = contextlib.ExitStack()
         self.process: subprocess.Popen | None = None
 
@@ -243,12 +244,13 @@ class Workers:
                 self.process, port = start_worker(self._config, self._log_path)
                 stack.callback(stop_worker, self.process)
                 for computation in self._precompile:  # While the worker boots.
-                    _compile(computation)
+                    self._compile(computation)
                 connections = [stack.enter_context(connect(
                     f"localhost:{port}", self._config.startup_seconds, self.process,
                     self._log_path))]
             stack.enter_context(
-                tff.framework.get_context_stack().install(_execution_context(connections)))
+                tff.framework.get_context_stack().install(
+                    _execution_context(connections, self._compile)))
             self._current = stack.pop_all()
 
     def stop(self) -> None:
@@ -261,8 +263,8 @@ class Workers:
         if self._config.workers:
             raise ValueError("only a worker started here can be restarted")
         self.stop()
-        # Frees the old context's executors and compiled computations, which hold cycles (its
-        # event-loop thread stays: one idle thread per restart).
+        # Frees the old context's executors, which hold cycles (its event-loop thread stays: one
+        # idle thread per restart); the compiled computations are kept (`self._compile`).
         gc.collect()
         self.start()
 
@@ -285,8 +287,8 @@ def tff_worker(config: RuntimeConfig = RuntimeConfig(),  # noqa: B008 (frozen, i
     or by Ctrl-C) restores TFF's own default and stops the worker it started. If this process
     is killed outright, the kernel kills that worker.
 
-    `precompile`: computations to compile for the worker started here while it boots (a
-    second or so), instead of when first called. Running workers are already up: there is
+    `precompile`: computations to compile for the worker started here while it boots,
+    instead of when first called. Running workers are already up: there is
     nothing to overlap, and their computations compile when first called.
 
     Raises:
@@ -298,7 +300,7 @@ def tff_worker(config: RuntimeConfig = RuntimeConfig(),  # noqa: B008 (frozen, i
         The workers (`Workers`: the process started here, for tests and diagnostics, and
         its restart).
     """
-    workers = Workers(config, log_path, precompile)
+    workers = Workers(config, log_path, precompile=precompile)
     workers.start()
     try:
         yield workers

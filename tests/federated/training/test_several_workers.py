@@ -4,7 +4,9 @@ the run resumes; Ctrl-C stops a worker command and its worker. Marked slow."""
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import os
 import select
 import signal
 import subprocess
@@ -59,9 +61,9 @@ def _await_serving(command: subprocess.Popen, seconds: float) -> str:
 def workers(tmp_path) -> Iterator[Callable[[int], list[tuple[str, subprocess.Popen]]]]:
     """Starts TFF workers as a worker machine does (README: `python -m federated.worker --port
     PORT`) on free loopback ports: `start(count) -> [(HOST:PORT, command)]`. At the end of the
-    test, however it ends, each command still running gets Ctrl-C and must exit with 130, and
-    no worker it started may outlive it."""
-    commands, binaries = [], []
+    test, however it ends, each command that served and still runs gets Ctrl-C and must exit
+    with 130, and no worker any of them started may outlive it."""
+    commands, served, binaries = [], [], []
 
     def start(count: int) -> list[tuple[str, subprocess.Popen]]:
         started = []
@@ -76,19 +78,25 @@ def workers(tmp_path) -> Iterator[Callable[[int], list[tuple[str, subprocess.Pop
             started.append((f"localhost:{port}", commands[-1]))
         for address, command in started:
             assert f"serving on port {address.split(':')[1]} " in _await_serving(command, 120)
-            binaries.extend(worker_pids(parent=command.pid))
+            served.append(command)
+            found = worker_pids(parent=command.pid)
+            assert len(found) == 1
+            binaries.extend(found)
         return started
 
     yield start
-    running = [command for command in commands if command.poll() is None]
-    for command in running:
-        command.send_signal(signal.SIGINT)
+    running = [command for command in served if command.poll() is None]
+    for command in commands:
+        if command.poll() is None:
+            command.send_signal(signal.SIGINT)
     codes = []
-    for command in running:
-        try:
-            codes.append(command.wait(timeout=30))
-        finally:
-            command.kill()
+    for command in commands:
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            command.wait(timeout=30)
+        command.kill()
+        code = command.wait()
+        if command in running:
+            codes.append(code)
     assert codes == [130] * len(running)
     assert all(wait_until_dead(pid) for pid in binaries)
 
@@ -143,12 +151,12 @@ def test_two_workers_train_the_same_model_as_one(histories, one_worker_run, work
 
 def test_a_killed_worker_fails_the_round_naming_it_and_the_run_resumes(
         histories, one_worker_run, workers, tmp_path):  # noqa: F811
-    (first, _), (second, second_process) = workers(2)
+    (first, _), (second, second_command) = workers(2)
     trainer = start_trainer(histories, tmp_path / "run", "--rounds", "50",
                             "--workers", f"{first},{second}")
     try:
         wait_for_round(tmp_path / "run", 2, trainer)
-        second_process.send_signal(signal.SIGKILL)
+        os.kill(worker_pids(parent=second_command.pid)[0], signal.SIGKILL)  # A crash.
         _, stderr = trainer.communicate(timeout=120)
     finally:
         trainer.kill()
@@ -158,6 +166,9 @@ def test_a_killed_worker_fails_the_round_naming_it_and_the_run_resumes(
     failure = [line for line in stderr.splitlines() if line.startswith("Training stopped")]
     assert len(failure) == 1 and f"TFF worker {second} " in failure[0], stderr[-2000:]
     assert "continue with --resume" in stderr
+    # The worker's command says so too, and exits as a shell reports a SIGKILL.
+    assert second_command.wait(timeout=30) == 128 + signal.SIGKILL
+    assert "the TFF worker was killed by signal 9" in second_command.stderr.read()
     completed = len(rows(tmp_path / "run"))
     assert completed >= 2
 
