@@ -105,12 +105,17 @@ def test_a_repeated_phrase_scores_better_after_personalization(evaluation):
     np.testing.assert_array_equal(base["top1_hits_with_cache"] - base["top1_hits"], [6, 6])
 
 
-def test_every_model_is_scored_as_served_with_the_exports_ngram():
-    # At network weight 0 the keyboard serves the n-gram alone: the hits are the n-gram's,
-    # before and after fine-tuning the network.
+@pytest.fixture(scope="module")
+def ngram() -> KneserNeyModel:
+    """A trigram model of messages near the phrase's, as an export carries one."""
     inputs, targets = to_examples(["how to make map", "many cats", "how to make bread"] * 3,
                                   VOCAB, max_words=MODEL.max_words)
-    ngram = KneserNeyModel.count(sequences_of(inputs, targets), vocab_size=VOCAB.size)
+    return KneserNeyModel.count(sequences_of(inputs, targets), vocab_size=VOCAB.size)
+
+
+def test_every_model_is_scored_as_served_with_the_exports_ngram(ngram):
+    # At network weight 0 the keyboard serves the n-gram alone: the hits are the n-gram's,
+    # before and after fine-tuning the network.
     weights, computation = built(network_weight=0.0)
     scored_inputs, scored_targets = to_examples([PHRASE] * 3, VOCAB, max_words=MODEL.max_words)
     expected = float(np.sum(top_k_hits(scored_targets, ngram.logits(scored_inputs), k=1).numpy()
@@ -126,10 +131,7 @@ def test_every_model_is_scored_as_served_with_the_exports_ngram():
         np.testing.assert_array_equal(tuned["top1_hits"], [expected])
 
 
-def test_a_mixture_is_scored_as_the_keyboard_mixes_and_the_cache_competes_with_it():
-    inputs, targets = to_examples(["how to make map", "many cats", "how to make bread"] * 3,
-                                  VOCAB, max_words=MODEL.max_words)
-    ngram = KneserNeyModel.count(sequences_of(inputs, targets), vocab_size=VOCAB.size)
+def test_a_mixture_is_scored_as_the_keyboard_mixes_and_the_cache_competes_with_it(ngram):
     weights, computation = built(network_weight=0.5)
     scored = [PHRASE] * 3
     scored_inputs, scored_targets = to_examples(scored, VOCAB, max_words=MODEL.max_words)
