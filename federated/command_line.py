@@ -39,8 +39,8 @@ def add_round_options(parser: argparse.ArgumentParser, *, rounds: int, clients_p
 
 def add_client_options(parser: argparse.ArgumentParser, optimizers: OptimizerConfig, *,
                        batch_size: int, local_epochs: int) -> argparse._ArgumentGroup:
-    """--batch-size, --local-epochs, --client-lr; returns the group, for a trainer's own
-    client options."""
+    """--batch-size, --local-epochs, --client-lr, --client-lr-half-life; returns the group, for
+    a trainer's own client options."""
     group = parser.add_argument_group("clients")
     group.add_argument("--batch-size", type=int, default=batch_size,
                        help="client batch size (default %(default)s)")
@@ -48,6 +48,10 @@ def add_client_options(parser: argparse.ArgumentParser, optimizers: OptimizerCon
                        help="passes over local data per round (default %(default)s)")
     group.add_argument("--client-lr", type=float, default=optimizers.client_learning_rate,
                        help="client SGD learning rate (default %(default).4g)")
+    group.add_argument("--client-lr-half-life", type=int, metavar="ROUNDS",
+                       default=optimizers.client_lr_half_life,
+                       help="halve the client learning rate every ROUNDS rounds; 0 keeps it "
+                            "constant; not with DP (default %(default)s)")
     return group
 
 
@@ -159,7 +163,8 @@ def optimizer_config(args: argparse.Namespace) -> OptimizerConfig:
     return OptimizerConfig(
         client_learning_rate=args.client_lr, server_optimizer=args.server_optimizer,
         server_learning_rate=args.server_lr, server_epsilon=args.server_epsilon,
-        server_momentum=args.server_momentum, server_lr_half_life=args.server_lr_half_life)
+        server_momentum=args.server_momentum, server_lr_half_life=args.server_lr_half_life,
+        client_lr_half_life=args.client_lr_half_life)
 
 
 def device_config(args: argparse.Namespace) -> DeviceConfig:

@@ -103,6 +103,7 @@ SUITES = {
             BENIGN: (),
             "model-dropout-0.3": ("--model-dropout", "0.3"),
             "server-lr-half-life-150": ("--server-lr-half-life", "150"),
+            "client-lr-half-life-100": ("--client-lr-half-life", "100"),
             "max-client-messages-64": ("--max-client-messages", "64"),
             "aggregator-mean": ("--aggregator", "mean"),
         }),

@@ -34,6 +34,7 @@ FLAGS: dict[str, str] = {
     "optimizers.server_epsilon": "--server-epsilon",
     "optimizers.server_momentum": "--server-momentum",
     "optimizers.server_lr_half_life": "--server-lr-half-life",
+    "optimizers.client_lr_half_life": "--client-lr-half-life",
     "devices.eligibility": "--eligibility",
     "devices.start_time": "--start-time",
     "devices.round_minutes": "--round-minutes",

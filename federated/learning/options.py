@@ -17,9 +17,9 @@ class OptimizerConfig:
     "Adaptive Federated Optimization" (client SGD lr 10^-0.5, server Adam lr 10^-2,
     epsilon 1e-5); docs/tuning.md says how they were tuned for our data.
 
-    `server_lr_half_life`: rounds over which the server learning rate halves (0: constant).
-    The rate depends on the round number only, never on the rounds asked for, so a run
-    extended on resume (`make retrain`) continues the same schedule.
+    `server_lr_half_life` and `client_lr_half_life`: rounds over which that learning rate
+    halves (0: constant). A rate depends on the round number only, never on the rounds asked
+    for, so a run extended on resume (`make retrain`) continues the same schedule.
     """
 
     client_learning_rate: float = 10**-0.5
@@ -28,6 +28,7 @@ class OptimizerConfig:
     server_epsilon: float = 1e-5
     server_momentum: float = 0.9
     server_lr_half_life: int = 0
+    client_lr_half_life: int = 0
 
     def __post_init__(self):
         if self.server_optimizer not in SERVER_OPTIMIZERS:
@@ -37,9 +38,10 @@ class OptimizerConfig:
             if getattr(self, name) <= 0:
                 raise ValueError(f"{flag(f'optimizers.{name}')} must be > 0, "
                                  f"got {getattr(self, name)}")
-        if self.server_lr_half_life < 0:
-            raise ValueError(f"{flag('optimizers.server_lr_half_life')} must be >= 0, "
-                             f"got {self.server_lr_half_life}")
+        for name in ("server_lr_half_life", "client_lr_half_life"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{flag(f'optimizers.{name}')} must be >= 0, "
+                                 f"got {getattr(self, name)}")
         if not 0 <= self.server_momentum < 1:
             raise ValueError(f"{flag('optimizers.server_momentum')} must be in [0, 1), "
                              f"got {self.server_momentum}")

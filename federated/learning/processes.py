@@ -9,6 +9,7 @@ import tensorflow as tf
 import tensorflow_federated as tff
 
 from federated.aggregators.model_update import Factory, metrics_aggregator
+from federated.flags import flag
 from federated.learning.client_data import element_spec
 from federated.learning.options import OptimizerConfig
 from federated.privacy.options import PrivacyConfig
@@ -37,6 +38,12 @@ def make_model_fn(
     return model_fn
 
 
+def halving(initial: float, half_life: int) -> Callable[[tf.Tensor], tf.Tensor]:
+    """The learning rate `initial` x 0.5 ** (round / `half_life`), as TF computes it."""
+    return lambda round_index: initial * tf.pow(
+        0.5, tf.cast(round_index, tf.float32) / float(half_life))
+
+
 def server_optimizer(config: OptimizerConfig) -> tff.learning.optimizers.Optimizer:
     """The server optimizer that applies the averaged client update, its learning rate
     halving every `server_lr_half_life` rounds when that is set (TFF's own scheduling)."""
@@ -51,10 +58,8 @@ def server_optimizer(config: OptimizerConfig) -> tff.learning.optimizers.Optimiz
             config.server_learning_rate, momentum=config.server_momentum)
     if not config.server_lr_half_life:
         return optimizer
-    initial, half_life = config.server_learning_rate, float(config.server_lr_half_life)
     return tff.learning.optimizers.schedule_learning_rate(
-        optimizer, lambda round_index: initial * tf.pow(
-            0.5, tf.cast(round_index, tf.float32) / half_life))
+        optimizer, halving(config.server_learning_rate, config.server_lr_half_life))
 
 
 class _QuietTracingNoise(logging.Filter):
@@ -96,20 +101,26 @@ def build_training_process(
 
     Clients are weighted by their examples, except under differential privacy, which
     needs every user to weigh the same (`aggregator` is then unweighted); training metrics
-    are summed securely when `privacy` sums updates securely.
+    are summed securely when `privacy` sums updates securely. A client learning rate that
+    halves over rounds is TFF's `build_weighted_fed_avg_with_optimizer_schedule`, which has
+    no unweighted form, so it is refused with DP.
     """
     quiet_tracing_noise()
+    common = dict(server_optimizer_fn=server_optimizer(optimizers), model_aggregator=aggregator,
+                  metrics_aggregator=metrics_aggregator(privacy), loop_implementation=LOOP)
+    if optimizers.client_lr_half_life:
+        if privacy.dp:
+            raise ValueError(f"{flag('optimizers.client_lr_half_life')} does not go with "
+                             "differential privacy (TFF schedules weighted FedAvg only)")
+        return tff.learning.algorithms.build_weighted_fed_avg_with_optimizer_schedule(
+            model_fn,
+            client_learning_rate_fn=halving(optimizers.client_learning_rate,
+                                            optimizers.client_lr_half_life),
+            client_optimizer_fn=tff.learning.optimizers.build_sgdm, **common)
     build = (tff.learning.algorithms.build_unweighted_fed_avg if privacy.dp
              else tff.learning.algorithms.build_weighted_fed_avg)
-    return build(
-        model_fn,
-        client_optimizer_fn=tff.learning.optimizers.build_sgdm(
-            optimizers.client_learning_rate),
-        server_optimizer_fn=server_optimizer(optimizers),
-        model_aggregator=aggregator,
-        metrics_aggregator=metrics_aggregator(privacy),
-        loop_implementation=LOOP,
-    )
+    return build(model_fn, client_optimizer_fn=tff.learning.optimizers.build_sgdm(
+        optimizers.client_learning_rate), **common)
 
 
 def build_evaluation_process(

@@ -144,6 +144,10 @@ class TrainConfig:
         if self.bucket_size > 1 and self.aggregator not in COORDINATE_WISE:
             raise ValueError(f"{flag('bucket_size')} needs {flag('aggregator')} "
                              f"{' or '.join(COORDINATE_WISE)}")
+        if self.optimizers.client_lr_half_life and self.attack.boost_factor != 1:
+            raise ValueError(f"{flag('optimizers.client_lr_half_life')} cannot be combined with "
+                             f"{flag('attack.attack')} boost: the boosting clients train at "
+                             "the constant rate")
         if len(self.attack.trigger_words) >= self.max_words:
             raise ValueError(f"{flag('attack.trigger')} must be shorter than "
                              f"{flag('max_words')} {self.max_words} words")
@@ -166,7 +170,7 @@ class TrainConfig:
                              f"update on the server: it cannot be combined with "
                              f"{flag('privacy.secure_aggregation')}, "
                              f"{flag('privacy.dp_noise_multiplier')} or --compress")
-        check_private_sampling(privacy, clients_per_round=self.clients_per_round,
+        check_private_training(privacy, self.optimizers, clients_per_round=self.clients_per_round,
                                eligibility=self.devices.eligibility)
         if privacy.dp and self.attack.boost_factor != 1:
             raise ValueError(f"{flag('attack.attack')} boost (or a {flag('attack.boost_factor')})"
@@ -218,9 +222,10 @@ def resume_conflicts(mine: dict[str, Any], saved: dict[str, Any]) -> list[str]:
             for name in mine if name not in RESUMABLE_CHANGES and mine[name] != saved[name]]
 
 
-def check_private_sampling(privacy: PrivacyConfig, *, clients_per_round: int,
-                           eligibility: bool) -> None:
-    """Refuses DP settings the sampling of clients cannot support (ValueError, one line)."""
+def check_private_training(privacy: PrivacyConfig, optimizers: OptimizerConfig, *,
+                           clients_per_round: int, eligibility: bool) -> None:
+    """Refuses DP settings that the sampling of clients or the client optimizer cannot
+    support (ValueError, one line)."""
     if privacy.dp and privacy.mechanism == "adaptive" and (
             privacy.dp_noise_multiplier >= clients_per_round / 10):
         # TFF noises the clipped count that adapts the clip norm with a standard
@@ -239,3 +244,7 @@ def check_private_sampling(privacy: PrivacyConfig, *, clients_per_round: int,
         raise ValueError(f"{flag('devices.eligibility')} cannot be combined with "
                          f"{flag('privacy.dp_noise_multiplier')}: "
                          "the privacy accountant assumes every user can be sampled")
+    if privacy.dp and optimizers.client_lr_half_life:
+        raise ValueError(f"{flag('optimizers.client_lr_half_life')} cannot be combined with "
+                         f"{flag('privacy.dp_noise_multiplier')}: TFF schedules the client rate "
+                         "of weighted FedAvg only, and DP needs every client to weigh the same")

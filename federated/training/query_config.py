@@ -16,7 +16,7 @@ from federated.flags import flag
 from federated.learning.options import OptimizerConfig, RuntimeConfig
 from federated.privacy.options import PrivacyConfig
 from federated.simulation.options import DeviceConfig
-from federated.training.config import check_private_sampling, resume_conflicts, settings_from_dict
+from federated.training.config import check_private_training, resume_conflicts, settings_from_dict
 from model.triggering import TriggeringConfig
 
 _COUNTS = ("rounds", "clients_per_round", "eval_every", "batch_size", "local_epochs")
@@ -82,7 +82,8 @@ class QueryTrainConfig:
                              f"got {self.aggregator!r}")
         if self.privacy.compress_bits is not None:
             raise ValueError("the triggering run does not compress its updates")
-        check_private_sampling(self.privacy, clients_per_round=self.clients_per_round,
+        check_private_training(self.privacy, self.optimizers,
+                               clients_per_round=self.clients_per_round,
                                eligibility=self.devices.eligibility)
 
     @property

@@ -139,6 +139,22 @@ def test_dp_with_eligibility_or_boosting_is_refused(capsys, histories, tmp_path)
     assert not (tmp_path / "run").exists()
 
 
+def test_a_client_rate_schedule_with_dp_or_boosting_or_below_zero_is_refused(
+        capsys, histories, tmp_path):
+    common = ("--data", str(histories), "--out", str(tmp_path / "run"),
+              "--clients-per-round", "1", "--client-lr-half-life", "100")
+
+    private = refusal(capsys, *common, "--dp-noise-multiplier", "0.05")
+    boosting = refusal(capsys, *common, "--attack", "boost", "--malicious-fraction", "0.1")
+    negative = refusal(capsys, *common[:-1], "-1")
+
+    assert private.startswith("--client-lr-half-life cannot be combined with "
+                              "--dp-noise-multiplier")
+    assert boosting.startswith("--client-lr-half-life cannot be combined with --attack boost")
+    assert negative == "--client-lr-half-life must be >= 0, got -1"
+    assert not (tmp_path / "run").exists()
+
+
 def test_eligibility_without_timestamps(capsys, histories, tmp_path):
     message = refusal(capsys, "--data", str(histories), "--out", str(tmp_path / "run"),
                       "--clients-per-round", "1", "--eligibility")
