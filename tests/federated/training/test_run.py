@@ -157,6 +157,23 @@ def test_stop_after_round_2_then_resume_to_4_equals_a_straight_run(
     assert metrics_without_timing(tmp_path / "run") == metrics_without_timing(straight_dir)
 
 
+def test_a_halving_client_rate_resumes_where_it_stopped(histories, straight_run, tmp_path):
+    straight_dir, _ = straight_run
+    halving = ("--client-lr-half-life", "1")
+    straight = train(histories, tmp_path / "straight", "--rounds", "4", *halving)
+    train(histories, tmp_path / "run", "--rounds", "2", *halving)
+
+    resumed = train(histories, tmp_path / "run", "--rounds", "4", "--resume", *halving)
+
+    # The round count is in the checkpointed state: round 3 trains at a quarter of the rate.
+    assert comparable(resumed) == comparable(straight)
+    assert metrics_without_timing(tmp_path / "run") == metrics_without_timing(
+        tmp_path / "straight")
+    constant = metrics_without_timing(straight_dir)
+    assert metrics_without_timing(tmp_path / "run")[0] == constant[0]
+    assert metrics_without_timing(tmp_path / "run")[1:] != constant[1:]
+
+
 def start_trainer(histories: Path, run_dir: Path, *extra: str) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, "-m", "federated.train", "--data", str(histories), "--out",
