@@ -51,7 +51,8 @@ def add_client_options(parser: argparse.ArgumentParser, optimizers: OptimizerCon
     group.add_argument("--client-lr-half-life", type=int, metavar="ROUNDS",
                        default=optimizers.client_lr_half_life,
                        help="halve the client learning rate every ROUNDS rounds; 0 keeps it "
-                            "constant; not with DP (default %(default)s)")
+                            "constant; not with DP, nor with a boosting attack "
+                            "(default %(default)s)")
     return group
 
 

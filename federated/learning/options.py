@@ -18,7 +18,8 @@ class OptimizerConfig:
     epsilon 1e-5); docs/tuning.md says how they were tuned for our data.
 
     `server_lr_half_life` and `client_lr_half_life`: rounds over which that learning rate
-    halves (0: constant). A rate depends on the round number only, never on the rounds asked
+    halves (0: constant). A rate depends only on the rounds trained so far (TFF counts them in
+    the state; a round in which no client trains does not count), never on the rounds asked
     for, so a run extended on resume (`make retrain`) continues the same schedule.
     """
 

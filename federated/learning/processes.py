@@ -9,7 +9,6 @@ import tensorflow as tf
 import tensorflow_federated as tff
 
 from federated.aggregators.model_update import Factory, metrics_aggregator
-from federated.flags import flag
 from federated.learning.client_data import element_spec
 from federated.learning.options import OptimizerConfig
 from federated.privacy.options import PrivacyConfig
@@ -103,15 +102,12 @@ def build_training_process(
     needs every user to weigh the same (`aggregator` is then unweighted); training metrics
     are summed securely when `privacy` sums updates securely. A client learning rate that
     halves over rounds is TFF's `build_weighted_fed_avg_with_optimizer_schedule`, which has
-    no unweighted form, so it is refused with DP.
+    no unweighted form: the settings refuse it with DP (`check_private_training`).
     """
     quiet_tracing_noise()
     common = dict(server_optimizer_fn=server_optimizer(optimizers), model_aggregator=aggregator,
                   metrics_aggregator=metrics_aggregator(privacy), loop_implementation=LOOP)
     if optimizers.client_lr_half_life:
-        if privacy.dp:
-            raise ValueError(f"{flag('optimizers.client_lr_half_life')} does not go with "
-                             "differential privacy (TFF schedules weighted FedAvg only)")
         return tff.learning.algorithms.build_weighted_fed_avg_with_optimizer_schedule(
             model_fn,
             client_learning_rate_fn=halving(optimizers.client_learning_rate,

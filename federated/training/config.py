@@ -146,8 +146,9 @@ class TrainConfig:
                              f"{' or '.join(COORDINATE_WISE)}")
         if self.optimizers.client_lr_half_life and self.attack.boost_factor != 1:
             raise ValueError(f"{flag('optimizers.client_lr_half_life')} cannot be combined with "
-                             f"{flag('attack.attack')} boost: the boosting clients train at "
-                             "the constant rate")
+                             f"{flag('attack.attack')} boost (or a "
+                             f"{flag('attack.boost_factor')}): the boosting process trains "
+                             "every client at the constant rate")
         if len(self.attack.trigger_words) >= self.max_words:
             raise ValueError(f"{flag('attack.trigger')} must be shorter than "
                              f"{flag('max_words')} {self.max_words} words")

@@ -14,8 +14,10 @@
 `RUN_FORMAT` numbers this layout and the keys of config.json, summary.json and metrics.csv.
 Format 2 added the settings `model_dropout`, `validation`, the server learning rate's
 half-life and the workers (read as format 1, a run would silently take their defaults of
-today). A run whose config.json has no number was written before the number existed (format
-1); runs of any other format are refused with one line.
+today). A format-2 config.json without the clients' learning-rate half-life was written before
+that setting existed and reads as 0, the constant rate it trained at. A run whose config.json
+has no number was written before the number existed (format 1); runs of any other format are
+refused with one line.
 """
 
 from __future__ import annotations

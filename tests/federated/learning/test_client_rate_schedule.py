@@ -38,12 +38,12 @@ def one_batch() -> tf.data.Dataset:
 
 
 def round_update(process, state) -> tuple[list[np.ndarray], object]:
-    """The trained weights' change in one round of the one client, and the new state."""
+    """How far one round of the one client moves the trained weights, and the new state."""
     after = process.next(state, [one_batch()]).state
-    change = [np.asarray(b) - np.asarray(a)
-              for b, a in zip(process.get_model_weights(state).trainable,
-                              process.get_model_weights(after).trainable)]
-    return change, after
+    moved = [np.asarray(old) - np.asarray(new)
+             for old, new in zip(process.get_model_weights(state).trainable,
+                                 process.get_model_weights(after).trainable)]
+    return moved, after
 
 
 def same_weights(process, weights) -> object:

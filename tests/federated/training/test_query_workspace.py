@@ -13,6 +13,8 @@ from data.impressions import impressions_path, read_impressions
 from data.records import group_by_user, read_records
 from data.split import split_users
 from federated.flags import FLAGS, QUERY_FLAGS
+from federated.learning.options import OptimizerConfig
+from federated.privacy.options import PrivacyConfig
 from federated.simulation.sampling import RoundPlan
 from federated.train_queries import build_parser, main
 from federated.training.metrics_file import RoundOutcome, read_history, read_rows, write_rows
@@ -61,6 +63,9 @@ def test_the_threshold_keeps_at_least_the_share_asked_for():
     ({"keep_share": 0.0}, "--keep-share must be in"),
     ({"aggregator": "median"}, "--aggregator must be one of"),
     ({"rounds": 0}, "--rounds must be >= 1"),
+    ({"privacy": PrivacyConfig(dp_noise_multiplier=0.1),
+      "optimizers": OptimizerConfig(client_lr_half_life=50)},
+     "--client-lr-half-life cannot be combined with --dp-noise-multiplier"),
 ])
 def test_bad_settings_are_refused_naming_the_flag(changes, message):
     with pytest.raises(ValueError, match=message):
