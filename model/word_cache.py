@@ -10,9 +10,21 @@ unigram, Dirichlet prior `prior_weight`):
     P(w | c) = (count(c, w) + prior_weight * count(w) / words_typed) / (count(c) + prior_weight)
 
 where `count(c)` is how often `c` was typed (its messages' ends included, as the model's softmax
-includes the end of the message). Being a next-word probability, it is compared directly with
-the model's softmax by `mix_suggestions`. Nothing here leaves the
-device; the cache is pure Python so the keyboard can keep it beside the device's log.
+includes the end of the message).
+
+A bigram counted from a few hundred messages is overconfident where the user's pairs of words
+seldom repeat (real text: a context seen once scores its one follower near 1/2). So the cache
+calibrates itself on the device, prequentially (Dawid 1984): before each typed word is counted,
+the cache's first suggestion for it is scored, and the estimate is scaled by how often those
+suggestions came true against how likely the cache said they were:
+
+    P_calibrated(w | c) = min(1, r * P(w | c)),   r = (right + 1) / (claimed + 1)
+
+with `right` the first suggestions that were the typed word and `claimed` the sum of their
+probabilities (r = 1 before any evidence). The ranking within the cache is unchanged; only how
+its words compete with the model's changes. Being a next-word probability, it is compared
+directly with the model's softmax by `mix_suggestions`. Nothing here leaves the device; the
+cache is pure Python so the keyboard can keep it beside the device's log.
 """
 
 from __future__ import annotations
@@ -20,14 +32,14 @@ from __future__ import annotations
 import hashlib
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, Optional
 
 import numpy as np
 
 from model.tokenizer import tokenize
 from model.vocab import SPECIAL_TOKENS, Vocabulary
 
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2  # 2: with the calibration's counts.
 START = SPECIAL_TOKENS.bos  # The context of a message's first word.
 
 
@@ -64,6 +76,9 @@ class WordCache:
         self._word_counts: Counter[str] = Counter()  # OOV words only.
         self._context_counts: Counter[str] = Counter()  # Every context, message ends too.
         self._pair_counts: defaultdict[str, Counter[str]] = defaultdict(Counter)  # OOV only.
+        self._most_typed: Optional[str] = None  # The cached word typed most (ties: a-z).
+        self._claimed = 0.0  # The calibration's counts: the first suggestions' probabilities,
+        self._right = 0  # and how many of them were the word then typed.
 
     @classmethod
     def from_messages(cls, messages: Iterable[str], vocab: Vocabulary, **options: Any
@@ -78,11 +93,16 @@ class WordCache:
         """Counts one typed message, tokenized as everywhere else (`model.tokenizer`)."""
         context = START
         for word in tokenize(text):
+            best = self._best(context)
+            if best is not None:
+                self._claimed += best[1]
+                self._right += best[0] == word
             self._words_typed += 1
             self._context_counts[context] += 1
             if self.all_words or word not in self._vocab:
                 self._word_counts[word] += 1
                 self._pair_counts[context][word] += 1
+                self._note_typed(word)
             context = word
         if context != START:
             self._context_counts[context] += 1  # The message ended after it.
@@ -92,8 +112,18 @@ class WordCache:
         """The cached words and how often the user typed them."""
         return dict(self._word_counts)
 
-    def probability(self, context_word: str, word: str) -> float:
-        """The cache's probability that `word` is typed after `context_word` (0 if unknown)."""
+    @property
+    def calibration(self) -> float:
+        """r: how far the device's own history says to trust the counted estimate."""
+        return (self._right + 1) / (self._claimed + 1)
+
+    def _note_typed(self, word: str) -> None:
+        top = self._most_typed
+        if top is None or (-self._word_counts[word], word) < (-self._word_counts[top], top):
+            self._most_typed = word
+
+    def _estimate(self, context_word: str, word: str) -> float:
+        """The counted (uncalibrated) estimate of P(word | context_word)."""
         count = self._word_counts.get(word, 0)
         if count < self.min_count:
             return 0.0
@@ -101,17 +131,41 @@ class WordCache:
         return ((self._pair_counts.get(context_word, Counter())[word] + prior)
                 / (self._context_counts.get(context_word, 0) + self.prior_weight))
 
+    def _best(self, context_word: str) -> Optional[tuple[str, float]]:
+        """The cache's first word after `context_word` and its estimate, None if it has none.
+        Only the words typed after that context and the word typed most can come first: any
+        other word's estimate is its prior alone, at most the most typed word's."""
+        candidates = set(self._pair_counts.get(context_word, ()))
+        if self._most_typed is not None:
+            candidates.add(self._most_typed)
+        scored = [(word, self._estimate(context_word, word)) for word in candidates]
+        scored = [pair for pair in scored if pair[1] > 0]
+        return min(scored, key=lambda pair: (-pair[1], pair[0]), default=None)
+
+    def probability(self, context_word: str, word: str) -> float:
+        """The cache's calibrated probability that `word` is typed after `context_word` (0 if
+        unknown)."""
+        return min(1.0, self.calibration * self._estimate(context_word, word))
+
     def suggest(self, context_words: Sequence[str], prefix: str, k: int
                 ) -> list[tuple[str, float]]:
-        """Up to `k` cached words starting with `prefix`, with their probabilities after the
-        last context word (the message start when there is none), best first (ties: a-z)."""
+        """Up to `k` cached words starting with `prefix`, with their calibrated probabilities
+        after the last context word (the message start when there is none), best first (ties:
+        a-z)."""
         if k < 1:
             raise ValueError(f"k must be >= 1, got {k}")
         context = context_words[-1] if context_words else START
-        scored = [(word, self.probability(context, word)) for word in self._word_counts
+        scored = [(word, self._estimate(context, word)) for word in self._word_counts
                   if word.startswith(prefix)]
         scored = [(word, p) for word, p in scored if p > 0]
-        return sorted(scored, key=lambda pair: (-pair[1], pair[0]))[:k]
+        ranked = sorted(scored, key=lambda pair: (-pair[1], pair[0]))[:k]
+        return [(word, min(1.0, self.calibration * p)) for word, p in ranked]
+
+    def first_suggestion(self, context_words: Sequence[str]) -> Optional[tuple[str, float]]:
+        """`suggest(context_words, "", k=1)`'s one word and probability, None if it has none,
+        without scoring every cached word."""
+        best = self._best(context_words[-1] if context_words else START)
+        return None if best is None else (best[0], min(1.0, self.calibration * best[1]))
 
     def to_json(self) -> dict[str, Any]:
         """The cache as JSON-ready data, with the fingerprint of its vocabulary."""
@@ -120,7 +174,8 @@ class WordCache:
                 "all_words": self.all_words,
                 "words_typed": self._words_typed, "words": dict(self._word_counts),
                 "contexts": dict(self._context_counts),
-                "pairs": {c: dict(words) for c, words in self._pair_counts.items()}}
+                "pairs": {c: dict(words) for c, words in self._pair_counts.items()},
+                "claimed": self._claimed, "right": self._right}
 
     @classmethod
     def from_json(cls, data: dict[str, Any], vocab: Vocabulary) -> WordCache:
@@ -145,6 +200,9 @@ class WordCache:
             for context, words in data["pairs"].items():
                 cache._pair_counts[str(context)].update(
                     {str(w): int(c) for w, c in words.items()})
+            for word in cache._word_counts:
+                cache._note_typed(word)
+            cache._claimed, cache._right = float(data["claimed"]), int(data["right"])
         except (KeyError, TypeError, AttributeError, ValueError) as error:
             raise ValueError(f"broken word cache: {error!r}") from error
         return cache
@@ -183,8 +241,8 @@ def cache_predictions(cache: WordCache, texts: Sequence[str], *, max_words: int
     hit = np.zeros((len(rows), max_words + 1), dtype=bool)
     for row, words in enumerate(rows):
         for position, word in enumerate(words[:max_words]):
-            best = cache.suggest(words[:position], "", k=1)
-            if best:
-                probability[row, position] = best[0][1]
-                hit[row, position] = best[0][0] == word
+            best = cache.first_suggestion(words[:position])
+            if best is not None:
+                probability[row, position] = best[1]
+                hit[row, position] = best[0] == word
     return probability, hit

@@ -22,6 +22,7 @@ def test_suggests_a_typed_oov_name_after_its_context():
 
     assert suggestions[0][0] == "zelkovas"
     assert suggestions[0][1] > 0.5  # "go" was followed by "zelkovas" every time.
+    assert suggestions[0] == cache.first_suggestion(["go"])
 
 
 def test_scores_are_probabilities_that_follow_the_context():
@@ -56,6 +57,8 @@ def test_json_round_trip_keeps_the_scores():
     cache.add_message("go zelkovas")
 
     assert copy.suggest(["go"], "", k=3) == cache.suggest(["go"], "", k=3)
+    assert copy.calibration == cache.calibration != 1.0
+    assert copy.first_suggestion(["at"]) == cache.first_suggestion(["at"])
 
 
 def test_a_cache_of_another_vocabulary_is_refused_with_a_clear_message():
@@ -109,3 +112,31 @@ def test_all_words_caches_the_users_vocabulary_words_too():
     assert cache.suggest(["at"], "", k=1)[0][0] == "the"
     assert WordCache.from_json(cache.to_json(), VOCAB).suggest(["at"], "", k=1) == \
         cache.suggest(["at"], "", k=1)
+
+
+def _cache_of_pairs(pairs_repeat: bool) -> WordCache:
+    """200 messages "<context> <name>" over 50 contexts: each context followed by the same name
+    every time, or by a new name every time (as on real text, where few pairs of words repeat)."""
+    return WordCache.from_messages(
+        [f"c{i % 50} {'n' + str(i % 50 if pairs_repeat else i)}" for i in range(200)], VOCAB)
+
+
+def test_the_cache_calibrates_itself_on_the_words_the_user_typed_next():
+    repeating, never_repeating = _cache_of_pairs(True), _cache_of_pairs(False)
+
+    # Its first suggestions came true at least as often as it said: the estimate stands.
+    assert repeating.calibration > 1.0
+    assert repeating.suggest(["c7"], "", k=1)[0] == ("n7", pytest.approx(1.0))
+    # They never came true, although the counts say 1 in 4 after a context seen 3 times: the
+    # cache's words are scaled down until they seldom beat the model's.
+    assert never_repeating.calibration < 0.1
+    assert never_repeating.suggest(["c7"], "", k=1)[0][1] < 0.25 * 0.1
+
+
+def test_the_first_suggestion_is_the_full_rankings_first():
+    for cache in (WordCache.from_messages(MESSAGES, VOCAB), _cache_of_pairs(False),
+                  WordCache.from_messages(MESSAGES, VOCAB, all_words=True),
+                  WordCache.from_messages(MESSAGES, VOCAB, min_count=2), WordCache(VOCAB)):
+        for context in ([], ["go"], ["the"], ["game"], ["zelkovas"], ["unseen"], ["at"]):
+            ranked = cache.suggest(context, "", k=1)
+            assert cache.first_suggestion(context) == (ranked[0] if ranked else None)
