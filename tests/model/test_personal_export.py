@@ -108,7 +108,7 @@ def test_a_damaged_personal_model_is_refused_and_rewritten(tmp_path, global_info
     assert read_personal_export(tmp_path, VOCAB).version == info.version
 
 
-def test_the_word_cache_round_trips_and_another_vocabulary_or_damage_reads_as_none(tmp_path):
+def test_the_word_cache_round_trips_and_another_vocabulary_format_or_damage_reads_as_none(tmp_path):
     cache = WordCache.from_messages(["how to make zanzibar bread"], VOCAB)
     save_word_cache(tmp_path, cache)
 
@@ -116,6 +116,10 @@ def test_the_word_cache_round_trips_and_another_vocabulary_or_damage_reads_as_no
     assert load_word_cache(tmp_path, Vocabulary(["how", "zanzibar"])) is None
     (tmp_path / WORD_CACHE_FILE).write_text(json.dumps({"format": 1})[:-3])
     assert load_word_cache(tmp_path, VOCAB) is None
+    before_calibration = {key: value for key, value in cache.to_json().items()
+                          if key not in ("claimed", "right")}
+    (tmp_path / WORD_CACHE_FILE).write_text(json.dumps({**before_calibration, "format": 1}))
+    assert load_word_cache(tmp_path, VOCAB) is None  # The keyboard counts it again from the log.
     assert load_word_cache(tmp_path / "nowhere", VOCAB) is None
 
 
