@@ -21,10 +21,10 @@ suggestions came true against how likely the cache said they were:
     P_calibrated(w | c) = min(1, r * P(w | c)),   r = (right + 1) / (claimed + 1)
 
 with `right` the first suggestions that were the typed word and `claimed` the sum of their
-probabilities (r = 1 before any evidence). The ranking within the cache is unchanged; only how
-its words compete with the model's changes. Being a next-word probability, it is compared
-directly with the model's softmax by `mix_suggestions`. Nothing here leaves the device; the
-cache is pure Python so the keyboard can keep it beside the device's log.
+uncalibrated estimates (r = 1 before any evidence). The ranking within the cache is
+unchanged; only how its words compete with the model's changes. Being a next-word probability,
+it is compared directly with the model's softmax by `mix_suggestions`. Nothing here leaves the
+device; the cache is pure Python so the keyboard can keep it beside the device's log.
 """
 
 from __future__ import annotations
