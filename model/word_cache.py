@@ -142,10 +142,13 @@ class WordCache:
         scored = [pair for pair in scored if pair[1] > 0]
         return min(scored, key=lambda pair: (-pair[1], pair[0]), default=None)
 
+    def _calibrated(self, estimate: float) -> float:
+        return min(1.0, self.calibration * estimate)
+
     def probability(self, context_word: str, word: str) -> float:
         """The cache's calibrated probability that `word` is typed after `context_word` (0 if
         unknown)."""
-        return min(1.0, self.calibration * self._estimate(context_word, word))
+        return self._calibrated(self._estimate(context_word, word))
 
     def suggest(self, context_words: Sequence[str], prefix: str, k: int
                 ) -> list[tuple[str, float]]:
@@ -159,13 +162,13 @@ class WordCache:
                   if word.startswith(prefix)]
         scored = [(word, p) for word, p in scored if p > 0]
         ranked = sorted(scored, key=lambda pair: (-pair[1], pair[0]))[:k]
-        return [(word, min(1.0, self.calibration * p)) for word, p in ranked]
+        return [(word, self._calibrated(p)) for word, p in ranked]
 
     def first_suggestion(self, context_words: Sequence[str]) -> Optional[tuple[str, float]]:
         """`suggest(context_words, "", k=1)`'s one word and probability, None if it has none,
         without scoring every cached word."""
         best = self._best(context_words[-1] if context_words else START)
-        return None if best is None else (best[0], min(1.0, self.calibration * best[1]))
+        return None if best is None else (best[0], self._calibrated(best[1]))
 
     def to_json(self) -> dict[str, Any]:
         """The cache as JSON-ready data, with the fingerprint of its vocabulary."""
