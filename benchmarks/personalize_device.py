@@ -1,13 +1,14 @@
 """Personalizing one device against centralized training of the same steps, in one run.
 
     python -m benchmarks.personalize_device [--model RUN_DIR/model] [--messages 200]
-                                            [--repeats 3]
+                                            [--repeats 3] [--epochs N]
 
 Takes the export's data (its `metadata.data`), the first user (seeded) with at least
 `--messages` messages, and their newest `--messages` messages. Times what the keyboard runs,
-`model.personalization.personalize` with the default `PersonalizationConfig` (model built,
-global weights assigned, examples encoded, loop traced, fine-tuned, interpolated), the first
-call and the median of `--repeats` more; then the project's centralized trainer
+`model.personalization.personalize` with the default `PersonalizationConfig` (`--epochs`
+changes its epochs only; model built, global weights assigned, examples encoded, loop traced,
+fine-tuned, interpolated), the first call and the median of `--repeats` more; then the
+project's centralized trainer
 (`federated.evaluation.centralized.train`) for the same number of steps on the same examples
 and batch size. Prints both and their ratio. Goal (2 cores): personalizing <= 2 s.
 """
@@ -15,6 +16,7 @@ and batch size. Prints both and their ratio. Goal (2 cores): personalizing <= 2 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import math
 import statistics
@@ -37,9 +39,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--repeats", type=int, default=3,
                         help="timed calls after the first (default %(default)s)")
     parser.add_argument("--seed", type=int, default=0, help="which user (default %(default)s)")
+    parser.add_argument("--epochs", type=int,
+                        help="fine-tuning epochs (default: PersonalizationConfig's)")
     args = parser.parse_args(argv)
-    if args.messages < 1 or args.repeats < 1:
-        parser.error("--messages and --repeats must be >= 1")
+    if args.messages < 1 or args.repeats < 1 or (args.epochs is not None and args.epochs < 1):
+        parser.error("--messages, --repeats and --epochs must be >= 1")
 
     # Imported here so --help answers at once.
     from data.records import group_by_user, read_records
@@ -62,6 +66,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     records = sorted(by_user[user], key=lambda record: record.timestamp or "")
     messages = [record.text for record in records][-args.messages:]
     config = PersonalizationConfig()
+    if args.epochs is not None:
+        config = dataclasses.replace(config, epochs=args.epochs)
     inputs, targets = to_examples(messages, vocab, max_words=info.model_config.max_words)
     steps = config.epochs * math.ceil(len(inputs) / config.batch_size)
     print(f"model {info.version} ({info.model_config}), user {user}: {len(messages)} messages, "

@@ -127,26 +127,38 @@ def by_personal_messages(clients: Sequence[ClientScores], edges: Sequence[int], 
     return bins
 
 
-def choose_min_messages(clients: Sequence[ClientScores], candidates: Sequence[int]
-                        ) -> tuple[int, dict[int, float]]:
-    """The number of personal messages below which devices should keep the global model:
-    the candidate with the best relative gain (the smallest among equals; a gain that is not
-    a number, as when the global model scores nothing, counts as the worst).
+def _gain_or_worst(figures: Mapping[str, Any]) -> float:
+    """The relative gain, a gain that is not a number (the global model scores nothing)
+    counting as the worst."""
+    gain = figures["mean_relative_top1_gain"]
+    return -math.inf if math.isnan(gain) else gain
 
-    Returns:
-        The choice, and each candidate's relative gain.
+
+def by_threshold(clients: Sequence[ClientScores], thresholds: Sequence[int]
+                 ) -> dict[int, dict[str, float]]:
+    """For each threshold (devices with fewer personal messages keep the global model): the
+    relative gain and the share of users losing more than `LOSS_POINTS`."""
+    found = {}
+    for n in sorted(thresholds):
+        figures = gains(clients, min_messages=n, with_cache=False)
+        found[n] = {key: figures[key]
+                    for key in ("mean_relative_top1_gain", "share_losing_over_1pt")}
+    return found
+
+
+def choose_setting(candidates: Mapping[Any, Sequence[ClientScores]],
+                   thresholds: Sequence[int]) -> tuple[Any, int]:
+    """The best candidate (strategy and interpolation) and the number of personal messages
+    below which devices keep the global model, chosen together: the best relative top-1 gain
+    among the pairs where fewer than `MAX_SHARE_LOSING` of users lose more than `LOSS_POINTS`,
+    else among all pairs. Among equal gains: the smaller threshold, then the earlier candidate.
+
+    A threshold is part of the choice because it is what keeps the users who would lose on
+    the global model: light users, whose few messages fine-tune a noisy model.
     """
-    scores = {n: gains(clients, min_messages=n, with_cache=False)["mean_relative_top1_gain"]
-              for n in sorted(candidates)}
-    return max(scores, key=lambda n: (-math.inf if math.isnan(scores[n]) else scores[n],
-                                      -n)), scores
-
-
-def choose_best(candidates: Mapping[Any, Sequence[ClientScores]]) -> Any:
-    """The key of the best candidate (strategy and interpolation): the best relative top-1 gain
-    among those where fewer than `MAX_SHARE_LOSING` of users lose, else among all."""
-    figures = {key: gains(clients, min_messages=0, with_cache=False)
-               for key, clients in candidates.items()}
-    safe = [key for key, f in figures.items() if f["share_losing_over_1pt"] < MAX_SHARE_LOSING]
-    pool = safe or list(figures)
-    return max(pool, key=lambda key: figures[key]["mean_relative_top1_gain"])
+    if not candidates or not thresholds:
+        raise ValueError("need at least one candidate and one threshold")
+    pairs = {(key, n): gains(clients, min_messages=n, with_cache=False)
+             for key, clients in candidates.items() for n in sorted(thresholds)}
+    safe = [pair for pair, f in pairs.items() if f["share_losing_over_1pt"] < MAX_SHARE_LOSING]
+    return max(safe or list(pairs), key=lambda pair: (_gain_or_worst(pairs[pair]), -pair[1]))

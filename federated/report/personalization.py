@@ -217,9 +217,10 @@ def evaluate_personalization(run_dir: Path, config: PersonalizationEvalConfig
                                                     p13n.interpolation_key(i), **keys)
                       for s in range(len(strategies))
                       for i in range(len(config.interpolations))}
-        best_strategy, best_interpolation = figures.choose_best(candidates)
-        min_messages, by_threshold = figures.choose_min_messages(
-            candidates[best_strategy, best_interpolation], config.min_messages_candidates)
+        (best_strategy, best_interpolation), min_messages = figures.choose_setting(
+            candidates, config.min_messages_candidates)
+        by_threshold = figures.by_threshold(candidates[best_strategy, best_interpolation],
+                                            config.min_messages_candidates)
         chosen = dataclasses.replace(strategies[best_strategy], min_messages=min_messages,
                                      interpolation=config.interpolations[best_interpolation])
         held_out_eval = p13n.build_personalization_eval(
@@ -260,8 +261,8 @@ def evaluate_personalization(run_dir: Path, config: PersonalizationEvalConfig
         "by_personal_messages": figures.by_personal_messages(
             clients, config.min_messages_candidates, with_cache=False),
         "min_messages_choice": {"chosen": min_messages,
-                                "training_users_relative_gain": {
-                                    str(n): gain for n, gain in by_threshold.items()}},
+                                "training_users": {str(n): found
+                                                   for n, found in by_threshold.items()}},
         "grid": grid,
         "selection_users": len(selection_clients),
         "model_version": export.version,

@@ -8,8 +8,8 @@ from federated.evaluation.personalization import (
     ClientScores,
     by_activity,
     by_personal_messages,
-    choose_best,
-    choose_min_messages,
+    by_threshold,
+    choose_setting,
     gains,
     merge_outputs,
 )
@@ -43,7 +43,10 @@ def test_below_min_messages_devices_keep_the_global_model():
 
     assert found["share_losing_over_1pt"] == 0.0
     assert found["mean_relative_top1_gain"] == pytest.approx(10 / 55)
-    assert choose_min_messages(CLIENTS, [0, 10, 40])[0] == 10
+    assert by_threshold(CLIENTS, [40, 0, 10]) == {
+        0: {"mean_relative_top1_gain": pytest.approx(8 / 55), "share_losing_over_1pt": 1 / 3},
+        10: {"mean_relative_top1_gain": pytest.approx(10 / 55), "share_losing_over_1pt": 0.0},
+        40: {"mean_relative_top1_gain": 0.0, "share_losing_over_1pt": 0.0}}
 
 
 def test_the_cache_counts_against_the_global_model_without_it():
@@ -62,12 +65,23 @@ def test_breakdowns_by_activity_and_personal_data():
     assert bins["10-49"]["personal_top1_recall"] == pytest.approx(0.3)
 
 
-def test_choose_best_prefers_strategies_few_users_lose_with():
+def test_the_choice_prefers_settings_few_users_lose_with():
     risky = [client(30, 100, 20, 60), client(30, 100, 20, 10)]
     safe = [client(30, 100, 20, 25), client(30, 100, 20, 21)]
 
-    assert choose_best({"risky": risky, "safe": safe}) == "safe"
-    assert choose_best({"risky": risky}) == "risky"
+    assert choose_setting({"risky": risky, "safe": safe}, [0]) == ("safe", 0)
+    assert choose_setting({"risky": risky}, [0]) == ("risky", 0)  # None is safe: the best.
+
+
+def test_the_threshold_is_chosen_with_the_setting_to_keep_light_users_from_losing():
+    # Bold fine-tuning gains most but costs the light user 20 points; the careful one gains
+    # less and costs nobody a point. Only a threshold makes the bold one safe.
+    bold = [client(5, 100, 50, 30), client(60, 100, 20, 60), client(60, 100, 20, 50)]
+    careful = [client(5, 100, 50, 50), client(60, 100, 20, 35), client(60, 100, 20, 35)]
+
+    assert choose_setting({"careful": careful, "bold": bold}, [0, 10, 40]) == ("bold", 10)
+    # A careful setting gains as much at every threshold: the smaller threshold wins.
+    assert choose_setting({"careful": careful}, [40, 0]) == ("careful", 0)
 
 
 def test_merge_concatenates_per_client_lists_of_calls():
