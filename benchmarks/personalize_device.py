@@ -5,12 +5,12 @@
 
 Takes the export's data (its `metadata.data`), the first user (seeded) with at least
 `--messages` messages, and their newest `--messages` messages. Times what the keyboard runs,
-`model.personalization.personalize` with the default `PersonalizationConfig` (`--epochs`
-changes its epochs only; model built, global weights assigned, examples encoded, loop traced,
-fine-tuned, interpolated), the first call and the median of `--repeats` more; then the
-project's centralized trainer
-(`federated.evaluation.centralized.train`) for the same number of steps on the same examples
-and batch size. Prints both and their ratio. Goal (2 cores): personalizing <= 2 s.
+`model.personalization.personalize` with the default `PersonalizationConfig` (model built,
+global weights assigned, examples encoded, loop traced, fine-tuned, interpolated), the first
+call and the median of `--repeats` more; `--epochs` changes the config's epochs only. Then the
+project's centralized trainer (`federated.evaluation.centralized.train`) for the same number of
+steps on the same examples and batch size. Prints both and their ratio. Goal (2 cores):
+personalizing <= 2 s.
 """
 
 from __future__ import annotations

@@ -42,10 +42,10 @@ class PersonalizationConfig:
     """How a device fine-tunes the global model on its own messages.
 
     The optimizer, learning rate, epochs, layers and interpolation are what
-    `python -m federated.report.personalization --epochs 1,3` chose on the demo run's training
-    users, each model scored as served with the export's n-gram: the epochs a device can afford
-    within the time goal (README, "Personalization"). `min_messages` is the keyboard's trigger,
-    where the evaluation's users gain most and fewest lose.
+    `python -m federated.report.personalization RUN_DIR --epochs 1,3` chose on the demo run's
+    training users, each model scored as served with the export's n-gram: the epochs a device
+    can afford within the time goal (README, "Personalization"). `min_messages` is the
+    keyboard's trigger, where the evaluation's users gain most and fewest lose.
 
     Attributes:
         epochs: passes over the device's messages.

@@ -22,7 +22,7 @@ import numpy as np
 from federated.evaluation.recall_breakdown import tercile_users
 
 LOSS_POINTS = 1.0  # A user "loses" when their top-1 recall drops by more than this.
-MAX_SHARE_LOSING = 0.1  # A strategy is preferred only if fewer users lose than this.
+MAX_SHARE_LOSING = 0.1  # A setting and threshold are preferred only if fewer lose.
 
 
 @dataclass(frozen=True)
@@ -158,7 +158,7 @@ def choose_setting(candidates: Mapping[Any, Sequence[ClientScores]],
     """
     if not candidates or not thresholds:
         raise ValueError("need at least one candidate and one threshold")
-    pairs = {(key, n): gains(clients, min_messages=n, with_cache=False)
-             for key, clients in candidates.items() for n in sorted(thresholds)}
+    pairs = {(key, n): figures for key, clients in candidates.items()
+             for n, figures in by_threshold(clients, thresholds).items()}
     safe = [pair for pair, f in pairs.items() if f["share_losing_over_1pt"] < MAX_SHARE_LOSING]
     return max(safe or list(pairs), key=lambda pair: (_gain_or_worst(pairs[pair]), -pair[1]))

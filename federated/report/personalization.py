@@ -6,9 +6,10 @@ As Wang et al. 2019: every user's history is split by time, the older messages t
 on (the newest `--max-messages` of them) and to count the word cache from, the newer
 (`--scored-fraction` of it) to score the global and the personal model on, each as the
 keyboard serves it (interpolated with the export's n-gram at the export's weight). A grid of
-fine-tuning settings is run on a seeded sample of TRAINING users; the best (strategy,
-interpolation) and the number of messages below which personalization stays off are chosen
-there; then the choice is measured on the run's HELD-OUT users. Writes DIR/personalization.json
+fine-tuning settings is run on a seeded sample of TRAINING users; the strategy, the
+interpolation and the number of messages below which personalization stays off are chosen there
+together (the best gain among the choices where fewer than 10% of users lose more than a point);
+then the choice is measured on the run's HELD-OUT users. Writes DIR/personalization.json
 (default RUN_DIR/report/) with personalization.md and personalization.png (the histogram of
 per-user gains); `python -m federated.report` then puts the figures under `personalization` in
 report.json, with the same section and histogram.

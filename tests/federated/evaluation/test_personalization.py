@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
 from federated.evaluation.personalization import (
@@ -82,6 +84,38 @@ def test_the_threshold_is_chosen_with_the_setting_to_keep_light_users_from_losin
     assert choose_setting({"careful": careful, "bold": bold}, [0, 10, 40]) == ("bold", 10)
     # A careful setting gains as much at every threshold: the smaller threshold wins.
     assert choose_setting({"careful": careful}, [40, 0]) == ("careful", 0)
+
+
+def test_equal_gains_go_to_the_smaller_threshold_then_the_earlier_setting():
+    # "late" gains as much as "early", but only once its losing light user is kept back.
+    late = [client(5, 100, 50, 30), client(60, 100, 20, 40)]
+    early = [client(5, 100, 50, 50), client(60, 100, 20, 40)]
+
+    assert choose_setting({"late": late, "early": early}, [40, 10, 0]) == ("early", 0)
+    assert choose_setting({"early": early, "same": list(early)}, [0]) == ("early", 0)
+
+
+def test_a_gain_that_is_not_a_number_counts_as_the_worst():
+    scores_nothing = [client(30, 100, 0, 50)]  # The global model hits nothing: no ratio.
+
+    assert math.isnan(gains(scores_nothing, min_messages=0,
+                            with_cache=False)["mean_relative_top1_gain"])
+    assert choose_setting({"nan": scores_nothing, "small": [client(30, 100, 20, 21)]},
+                          [0]) == ("small", 0)
+
+
+def test_a_tenth_of_users_losing_is_not_safe():
+    risky = [client(30, 100, 20, 60)] * 9 + [client(30, 100, 20, 18)]
+    safe = [client(30, 100, 20, 21)] * 10
+
+    assert choose_setting({"risky": risky, "safe": safe}, [0]) == ("safe", 0)
+
+
+def test_the_choice_needs_a_setting_and_a_threshold():
+    with pytest.raises(ValueError):
+        choose_setting({}, [0])
+    with pytest.raises(ValueError):
+        choose_setting({"a": [client(30, 100, 20, 21)]}, [])
 
 
 def test_merge_concatenates_per_client_lists_of_calls():

@@ -51,6 +51,9 @@ def test_the_command_writes_the_contract_keys_a_section_and_a_histogram(toy_run,
     assert found["users"] == len(found["per_user_gain_points"]) > 0
     assert found["hyperparameters"]["trainable"] in ("bias", "all")
     assert found["hyperparameters"]["min_messages"] in (0, 5)
+    by_threshold = found["min_messages_choice"]["training_users"]
+    assert set(by_threshold) == {"0", "5"}
+    assert set(by_threshold["5"]) == {"mean_relative_top1_gain", "share_losing_over_1pt"}
     assert len(found["grid"]) == 2 * 2  # Two strategies, two interpolations.
     assert set(found["by_activity"]) <= {"light", "medium", "heavy"}
     assert (tmp_path / "personalization.png").stat().st_size > 0
