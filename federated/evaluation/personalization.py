@@ -151,7 +151,8 @@ def choose_setting(candidates: Mapping[Any, Sequence[ClientScores]],
     """The best candidate (strategy and interpolation) and the number of personal messages
     below which devices keep the global model, chosen together: the best relative top-1 gain
     among the pairs where fewer than `MAX_SHARE_LOSING` of users lose more than `LOSS_POINTS`,
-    else among all pairs. Among equal gains: the smaller threshold, then the earlier candidate.
+    else among all pairs. Among equal gains: fewer users losing, then the smaller threshold,
+    then the earlier candidate.
 
     A threshold is part of the choice because it is what keeps the users who would lose on
     the global model: light users, whose few messages fine-tune a noisy model.
@@ -161,4 +162,5 @@ def choose_setting(candidates: Mapping[Any, Sequence[ClientScores]],
     pairs = {(key, n): figures for key, clients in candidates.items()
              for n, figures in by_threshold(clients, thresholds).items()}
     safe = [pair for pair, f in pairs.items() if f["share_losing_over_1pt"] < MAX_SHARE_LOSING]
-    return max(safe or list(pairs), key=lambda pair: (_gain_or_worst(pairs[pair]), -pair[1]))
+    return max(safe or list(pairs), key=lambda pair: (
+        _gain_or_worst(pairs[pair]), -pairs[pair]["share_losing_over_1pt"], -pair[1]))

@@ -95,6 +95,16 @@ def test_equal_gains_go_to_the_smaller_threshold_then_the_earlier_setting():
     assert choose_setting({"early": early, "same": list(early)}, [0]) == ("early", 0)
 
 
+def test_among_equal_gains_fewer_users_losing_wins_over_a_smaller_threshold():
+    # The light users' gain and loss cancel: keeping them on the global model costs nothing,
+    # and one user in 20 (safe either way) no longer loses.
+    light_cancel = [client(5, 100, 50, 40), client(5, 100, 50, 60),
+                    *[client(60, 100, 20, 40)] * 18]
+
+    assert by_threshold(light_cancel, [0])[0]["share_losing_over_1pt"] == 0.05
+    assert choose_setting({"a": light_cancel}, [0, 10]) == ("a", 10)
+
+
 def test_a_gain_that_is_not_a_number_counts_as_the_worst():
     scores_nothing = [client(30, 100, 0, 50)]  # The global model hits nothing: no ratio.
 
