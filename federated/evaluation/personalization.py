@@ -154,8 +154,8 @@ def choose_setting(candidates: Mapping[Any, Sequence[ClientScores]],
     else among all pairs. Among equal gains: fewer users losing, then the smaller threshold,
     then the earlier candidate.
 
-    A threshold is part of the choice because it is what keeps the users who would lose on
-    the global model: light users, whose few messages fine-tune a noisy model.
+    A threshold is part of the choice because it is what keeps on the global model the users
+    who would lose: light users, whose few messages fine-tune a noisy model.
     """
     if not candidates or not thresholds:
         raise ValueError("need at least one candidate and one threshold")
